@@ -1,0 +1,1 @@
+//! Placeholder: cutting byte streams into chunks at safe boundaries (being written).

@@ -1,0 +1,21 @@
+//! fastbpe: byte-level BPE training and tiktoken-exact encoding.
+//!
+//! The core is plain Rust (no PyO3 types) so it can be unit-tested with `cargo test` and fuzzed;
+//! the Python layer lives in `py/` behind the `python` feature.
+
+pub mod chunk;
+pub mod encode;
+pub mod error;
+pub mod formats;
+pub mod monitor;
+pub mod pretokenize;
+pub mod special;
+pub mod tokenizer;
+pub mod train;
+pub mod vocab;
+
+#[cfg(feature = "python")]
+mod py;
+
+pub use error::{Error, Result};
+

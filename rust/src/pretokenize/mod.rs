@@ -1,0 +1,88 @@
+//! Pre-tokenization: splitting text into pieces that BPE never merges across.
+//!
+//! The GPT-2 pattern (the default) runs on a hand-written scanner (`gpt2`) that reproduces the regex
+//! exactly; any other pattern runs on fancy-regex (`regex_pattern`), which is also the scanner's
+//! test oracle.
+
+pub mod gpt2;
+pub mod regex_pattern;
+pub mod unicode_class;
+
+use crate::error::Result;
+
+/// tiktoken's `r50k_base`/`gpt2` pattern, possessive form (what tiktoken ships).
+pub const GPT2_PATTERN: &str =
+    r"'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s";
+
+/// The classic (non-possessive) spelling of the same pattern, as in GPT-2's `encoder.py`; it has the
+/// same matches, so it also selects the scanner.
+pub const GPT2_PATTERN_CLASSIC: &str =
+    r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+#[derive(Debug)]
+pub enum Pretokenizer {
+    /// The GPT-2 pattern, by the hand-written scanner.
+    Gpt2,
+    /// Any other pattern, by fancy-regex.
+    Regex(regex_pattern::RegexSplitter),
+}
+
+impl Pretokenizer {
+    pub fn gpt2() -> Self {
+        Pretokenizer::Gpt2
+    }
+
+    /// Picks the scanner for GPT-2's pattern (either spelling), fancy-regex for anything else.
+    pub fn from_pattern(pattern: &str) -> Result<Self> {
+        if pattern == GPT2_PATTERN || pattern == GPT2_PATTERN_CLASSIC {
+            Ok(Pretokenizer::Gpt2)
+        } else {
+            Ok(Pretokenizer::Regex(regex_pattern::RegexSplitter::new(
+                pattern,
+            )?))
+        }
+    }
+
+    /// The pattern this pre-tokenizer implements (saved in tokenizer files).
+    pub fn pattern(&self) -> &str {
+        match self {
+            Pretokenizer::Gpt2 => GPT2_PATTERN,
+            Pretokenizer::Regex(r) => r.pattern(),
+        }
+    }
+
+    pub fn is_gpt2(&self) -> bool {
+        matches!(self, Pretokenizer::Gpt2)
+    }
+
+    /// Calls `f` with each piece of `text`, in order; the pieces concatenate to `text`
+    /// (GPT-2's pattern matches every character; for other patterns, unmatched text is skipped,
+    /// as with `re.findall`).
+    pub fn for_each_piece<'t, F: FnMut(&'t str)>(&self, text: &'t str, mut f: F) -> Result<()> {
+        match self {
+            Pretokenizer::Gpt2 => {
+                for piece in gpt2::Gpt2Pieces::new(text) {
+                    f(piece);
+                }
+                Ok(())
+            }
+            Pretokenizer::Regex(r) => r.for_each_piece(text, f),
+        }
+    }
+
+    /// All pieces of `text` (tests and small inputs; hot paths use `for_each_piece`).
+    pub fn pieces<'t>(&self, text: &'t str) -> Result<Vec<&'t str>> {
+        let mut out = Vec::new();
+        self.for_each_piece(text, |p| out.push(p))?;
+        Ok(out)
+    }
+}
+
+impl Clone for Pretokenizer {
+    fn clone(&self) -> Self {
+        match self {
+            Pretokenizer::Gpt2 => Pretokenizer::Gpt2,
+            Pretokenizer::Regex(r) => Pretokenizer::Regex(r.clone()),
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The PyO3 layer: thin wrappers that convert types and errors. No tokenizer logic lives here.
+
+mod errors;
+mod interrupt;
+mod tokenizer;
+mod train;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _fastbpe(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    tokenizer::register(m)?;
+    train::register(m)?;
+    Ok(())
+}

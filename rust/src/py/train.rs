@@ -1,0 +1,6 @@
+//! Placeholder: Python bindings for training (being written).
+use pyo3::prelude::*;
+
+pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! Placeholder: BPE training (being written).
