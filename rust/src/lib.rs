@@ -12,7 +12,6 @@ pub mod pretokenize;
 pub mod special;
 pub mod tokenizer;
 pub mod train;
-pub mod vocab;
 
 #[cfg(feature = "python")]
 mod py;

@@ -1,1 +1,249 @@
-//! BPE encoding.
+//! BPE encoding of one pre-tokenized piece, with tiktoken's rule.
+//!
+//! Rule: within a piece, repeatedly merge the adjacent pair whose *concatenated bytes* has the
+//! lowest rank, leftmost on ties; a piece that is itself a ranked token is that one token.
+//!
+//! Correctness of working on ids instead of byte strings: every part of a piece is always a ranked
+//! token (parts start as single bytes, and a merge only happens when the concatenation is ranked),
+//! and bytes -> ranked token is one to one. So "rank of concat(part_i, part_i+1)" is a function of
+//! the two parts' ids, which `PairTable` stores for every split of every ranked token into two
+//! ranked tokens. Looking up a u64 key replaces hashing byte strings in the hot loop.
+//!
+//! Performance notes (2 cores, English prose, see benches/):
+//! - Most GPT-2 pieces are whole tokens: one hash lookup of the piece's bytes settles them.
+//! - Short pieces (< LONG_PIECE bytes) use a linear scan for the minimum over a small array
+//!   (`small.rs`); long pieces use a heap with lazy invalidation (`heap.rs`), O(n log n), so
+//!   `"a" * 100_000` or one 100 MB pre-token is not quadratic.
+
+mod heap;
+mod small;
+
+use rustc_hash::FxHashMap;
+
+use crate::error::{Error, Result};
+
+/// Pieces at least this long use the heap encoder. Below it the O(n^2) scan is faster because
+/// n is tiny and the arrays stay in registers/L1.
+pub const LONG_PIECE: usize = 128;
+
+/// A ranked (mergeable) token: its bytes, its id, and its merge priority (lower merges first).
+#[derive(Debug, Clone)]
+pub struct RankedToken {
+    pub bytes: Vec<u8>,
+    pub id: u32,
+    pub rank: u32,
+}
+
+/// Everything needed to BPE-encode pieces: ranked tokens by bytes, the pair table, byte ids.
+#[derive(Debug, Clone)]
+pub struct Bpe {
+    piece_ids: FxHashMap<Vec<u8>, u32>,
+    pairs: FxHashMap<u64, u64>,
+    byte_ids: [u32; 256],
+}
+
+#[inline]
+fn pair_key(left: u32, right: u32) -> u64 {
+    ((left as u64) << 32) | right as u64
+}
+
+/// Packs (rank, merged id) so that comparing packed values compares ranks first.
+#[inline]
+fn pack(rank: u32, id: u32) -> u64 {
+    ((rank as u64) << 32) | id as u64
+}
+
+/// "No merge": compares greater than every packed (rank, id).
+pub(crate) const NO_MERGE: u64 = u64::MAX;
+
+impl Bpe {
+    /// Builds the encoder from ranked tokens. All 256 single bytes must be ranked; ranks must be
+    /// distinct. When two ranked tokens have the same bytes, the lower rank wins.
+    pub fn new(tokens: &[RankedToken]) -> Result<Self> {
+        let mut by_bytes: FxHashMap<Vec<u8>, (u32, u32)> = FxHashMap::default();
+        by_bytes.reserve(tokens.len());
+        for t in tokens {
+            if t.bytes.is_empty() {
+                return Err(Error::value(format!("token id {} has empty bytes", t.id)));
+            }
+            let keep = match by_bytes.get(&t.bytes) {
+                Some(&(rank, _)) => t.rank < rank,
+                None => true,
+            };
+            if keep {
+                by_bytes.insert(t.bytes.clone(), (t.rank, t.id));
+            }
+        }
+        let mut byte_ids = [0u32; 256];
+        for (b, slot) in byte_ids.iter_mut().enumerate() {
+            match by_bytes.get(&[b as u8][..]) {
+                Some(&(_, id)) => *slot = id,
+                None => {
+                    return Err(Error::value(format!(
+                        "the vocabulary lacks the single byte 0x{b:02x}; byte-level BPE needs all 256"
+                    )))
+                }
+            }
+        }
+        let mut pairs: FxHashMap<u64, u64> = FxHashMap::default();
+        for (bytes, &(rank, id)) in &by_bytes {
+            for split in 1..bytes.len() {
+                let (l, r) = bytes.split_at(split);
+                if let (Some(&(_, lid)), Some(&(_, rid))) = (by_bytes.get(l), by_bytes.get(r)) {
+                    pairs.insert(pair_key(lid, rid), pack(rank, id));
+                }
+            }
+        }
+        let piece_ids = by_bytes.into_iter().map(|(b, (_, id))| (b, id)).collect();
+        Ok(Bpe {
+            piece_ids,
+            pairs,
+            byte_ids,
+        })
+    }
+
+    /// The id of a ranked token with exactly these bytes.
+    #[inline]
+    pub fn token_id(&self, bytes: &[u8]) -> Option<u32> {
+        self.piece_ids.get(bytes).copied()
+    }
+
+    #[inline]
+    pub(crate) fn byte_id(&self, b: u8) -> u32 {
+        self.byte_ids[b as usize]
+    }
+
+    /// Packed (rank, merged id) of merging `left` then `right`, or `NO_MERGE`.
+    #[inline]
+    pub(crate) fn merge_of(&self, left: u32, right: u32) -> u64 {
+        self.pairs
+            .get(&pair_key(left, right))
+            .copied()
+            .unwrap_or(NO_MERGE)
+    }
+
+    /// Appends the ids of one piece to `out`.
+    #[inline]
+    pub fn encode_piece(&self, piece: &[u8], out: &mut Vec<u32>) {
+        if let Some(id) = self.token_id(piece) {
+            out.push(id);
+        } else if piece.len() < LONG_PIECE {
+            small::merge(self, piece, out);
+        } else {
+            heap::merge(self, piece, out);
+        }
+    }
+}
+
+#[inline]
+pub(crate) fn merged_id(packed: u64) -> u32 {
+    packed as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A toy vocabulary: all bytes (rank = byte value + 1000), then the given merges in rank order.
+    pub(crate) fn toy(merges: &[&str]) -> Bpe {
+        let mut tokens: Vec<RankedToken> = (0..256u32)
+            .map(|b| RankedToken {
+                bytes: vec![b as u8],
+                id: b,
+                rank: 1000 + b,
+            })
+            .collect();
+        for (i, m) in merges.iter().enumerate() {
+            tokens.push(RankedToken {
+                bytes: m.as_bytes().to_vec(),
+                id: 256 + i as u32,
+                rank: i as u32,
+            });
+        }
+        Bpe::new(&tokens).unwrap()
+    }
+
+    /// The rule, written plainly on byte strings (the test oracle).
+    fn reference(merges: &[&str], piece: &[u8]) -> Vec<Vec<u8>> {
+        let rank = |b: &[u8]| merges.iter().position(|m| m.as_bytes() == b);
+        let mut parts: Vec<Vec<u8>> = piece.iter().map(|&b| vec![b]).collect();
+        loop {
+            let mut best: Option<(usize, usize)> = None;
+            for i in 0..parts.len().saturating_sub(1) {
+                let cat = [parts[i].clone(), parts[i + 1].clone()].concat();
+                if let Some(r) = rank(&cat) {
+                    if best.is_none_or(|(br, _)| r < br) {
+                        best = Some((r, i));
+                    }
+                }
+            }
+            let Some((_, i)) = best else { break };
+            let right = parts.remove(i + 1);
+            parts[i].extend(right);
+        }
+        parts
+    }
+
+    fn encode_to_bytes(bpe: &Bpe, merges: &[&str], piece: &[u8], force: Option<bool>) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        match force {
+            Some(true) => heap::merge(bpe, piece, &mut out),
+            Some(false) => small::merge(bpe, piece, &mut out),
+            None => bpe.encode_piece(piece, &mut out),
+        }
+        out.iter()
+            .map(|&id| {
+                if id < 256 {
+                    vec![id as u8]
+                } else {
+                    merges[id as usize - 256].as_bytes().to_vec()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn small_and_heap_match_reference() {
+        let merges = ["ab", "bc", "abc", "aa", "aaaa", "ca", "cab", "bb", "bcab"];
+        let bpe = toy(&merges);
+        let mut seed = 0x2545F4914F6CDD1Du64;
+        for len in 0..200 {
+            for _ in 0..20 {
+                let piece: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        b"abcx"[(seed % 4) as usize]
+                    })
+                    .collect();
+                let want = reference(&merges, &piece);
+                if piece.len() < LONG_PIECE {
+                    assert_eq!(encode_to_bytes(&bpe, &merges, &piece, Some(false)), want);
+                }
+                assert_eq!(encode_to_bytes(&bpe, &merges, &piece, Some(true)), want);
+            }
+        }
+    }
+
+    #[test]
+    fn long_runs_are_not_quadratic_and_correct() {
+        let merges = ["aa", "aaaa", "aaaaaaaa"];
+        let bpe = toy(&merges);
+        let piece = vec![b'a'; 1_000_001];
+        let got = encode_to_bytes(&bpe, &merges, &piece, None);
+        let total: usize = got.iter().map(|t| t.len()).sum();
+        assert_eq!(total, piece.len());
+        assert_eq!(got.len(), 1_000_000 / 8 + 1);
+    }
+
+    #[test]
+    fn missing_byte_is_an_error() {
+        let tokens = vec![RankedToken {
+            bytes: b"a".to_vec(),
+            id: 0,
+            rank: 0,
+        }];
+        assert!(Bpe::new(&tokens).is_err());
+    }
+}

@@ -1,4 +1,294 @@
+//! `CoreTokenizer`: the Rust tokenizer as a Python class. The public `fastbpe.Tokenizer` wraps it
+//! and adds the Python-side conveniences (tiktoken/CS336 argument handling, numpy).
+
+use std::path::PathBuf;
+
 use pyo3::prelude::*;
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use pyo3::pybacked::PyBackedStr;
+use pyo3::types::{PyBytes, PyDict, PyList};
+
+use crate::encode::RankedToken;
+use crate::error::Error;
+use crate::formats::{self, hf_vocab_merges, tiktoken_file};
+use crate::tokenizer::{Allowed, Tokenizer};
+
+use super::errors::IntoPy;
+
+#[pyclass(frozen, module = "fastbpe._fastbpe")]
+pub struct CoreTokenizer {
+    pub(crate) inner: Tokenizer,
+}
+
+/// Python ints -> u32 ids; anything outside u32 is an unknown id.
+fn to_ids(ids: &[i64]) -> Result<Vec<u32>, Error> {
+    ids.iter()
+        .map(|&i| u32::try_from(i).map_err(|_| Error::UnknownId(i as u64)))
+        .collect()
+}
+
+/// (allowed_all, allowed) from Python -> `Allowed`.
+fn allowed<'a>(all: bool, names: &'a [String]) -> Allowed<'a> {
+    if all {
+        Allowed::All
+    } else if names.is_empty() {
+        Allowed::None
+    } else {
+        Allowed::Only(names)
+    }
+}
+
+#[pymethods]
+impl CoreTokenizer {
+    /// From a CS336 vocabulary (id -> bytes) and ordered merges.
+    #[staticmethod]
+    #[pyo3(signature = (vocab, merges, special_tokens, pattern))]
+    fn from_vocab_merges(
+        py: Python<'_>,
+        vocab: Vec<(u32, Vec<u8>)>,
+        merges: Vec<(Vec<u8>, Vec<u8>)>,
+        special_tokens: Vec<String>,
+        pattern: &str,
+    ) -> PyResult<Self> {
+        let inner = py
+            .detach(|| Tokenizer::from_vocab_merges(vocab, merges, &special_tokens, pattern))
+            .py_err()?;
+        Ok(CoreTokenizer { inner })
+    }
+
+    /// From tiktoken-style mergeable ranks (bytes -> rank = id) and special tokens with ids.
+    #[staticmethod]
+    fn from_ranks(
+        py: Python<'_>,
+        ranks: Vec<(Vec<u8>, u32)>,
+        special_tokens: Vec<(String, u32)>,
+        pattern: &str,
+    ) -> PyResult<Self> {
+        let ranked = ranks
+            .into_iter()
+            .map(|(bytes, rank)| RankedToken {
+                bytes,
+                id: rank,
+                rank,
+            })
+            .collect();
+        let inner = py
+            .detach(|| Tokenizer::from_ranked(ranked, special_tokens, pattern, None, Vec::new()))
+            .py_err()?;
+        Ok(CoreTokenizer { inner })
+    }
+
+    /// From a `.tiktoken` file.
+    #[staticmethod]
+    fn from_tiktoken_file(
+        py: Python<'_>,
+        path: PathBuf,
+        special_tokens: Vec<(String, u32)>,
+        pattern: &str,
+    ) -> PyResult<Self> {
+        let inner = py
+            .detach(|| {
+                let data = formats::read(&path)?;
+                let ranked = tiktoken_file::parse(&data, &path)?;
+                Tokenizer::from_ranked(ranked, special_tokens, pattern, None, Vec::new())
+            })
+            .py_err()?;
+        Ok(CoreTokenizer { inner })
+    }
+
+    /// From GPT-2/HF `vocab.json` + `merges.txt` (or `encoder.json` + `vocab.bpe`).
+    #[staticmethod]
+    fn from_hf_files(
+        py: Python<'_>,
+        vocab_path: PathBuf,
+        merges_path: PathBuf,
+        special_tokens: Vec<String>,
+        pattern: &str,
+    ) -> PyResult<Self> {
+        let inner = py
+            .detach(|| {
+                let vocab = hf_vocab_merges::parse_vocab(&formats::read(&vocab_path)?, &vocab_path)?;
+                let merges =
+                    hf_vocab_merges::parse_merges(&formats::read(&merges_path)?, &merges_path)?;
+                Tokenizer::from_vocab_merges(vocab, merges, &special_tokens, pattern)
+            })
+            .py_err()?;
+        Ok(CoreTokenizer { inner })
+    }
+
+    fn encode_ordinary(&self, py: Python<'_>, text: &str) -> PyResult<Vec<u32>> {
+        py.detach(|| self.inner.encode_ordinary(text)).py_err()
+    }
+
+    #[pyo3(signature = (text, allowed_all, allowed))]
+    fn encode(
+        &self,
+        py: Python<'_>,
+        text: &str,
+        allowed_all: bool,
+        allowed: Vec<String>,
+    ) -> PyResult<Vec<u32>> {
+        py.detach(|| {
+            self.inner
+                .encode(text, self::allowed(allowed_all, &allowed))
+        })
+        .py_err()
+    }
+
+    /// Encodes many texts on all cores with the GIL released.
+    #[pyo3(signature = (texts, allowed_all, allowed, num_threads=None))]
+    fn encode_batch(
+        &self,
+        py: Python<'_>,
+        texts: Vec<PyBackedStr>,
+        allowed_all: bool,
+        allowed: Vec<String>,
+        num_threads: Option<usize>,
+    ) -> PyResult<Vec<Vec<u32>>> {
+        py.detach(|| {
+            let run = || {
+                self.inner
+                    .encode_batch(&texts, self::allowed(allowed_all, &allowed))
+            };
+            match num_threads {
+                Some(n) if n > 0 => rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .map_err(|e| Error::value(format!("cannot start {n} threads: {e}")))?
+                    .install(run),
+                _ => run(),
+            }
+        })
+        .py_err()
+    }
+
+    /// Ids as raw little-endian bytes of `itemsize` 2 or 4 (for numpy.frombuffer).
+    fn encode_to_buffer<'py>(
+        &self,
+        py: Python<'py>,
+        text: &str,
+        allowed_all: bool,
+        allowed: Vec<String>,
+        itemsize: usize,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = py
+            .detach(|| {
+                let ids = self
+                    .inner
+                    .encode(text, self::allowed(allowed_all, &allowed))?;
+                Ok(ids_to_le_bytes(&ids, itemsize))
+            })
+            .py_err()?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    fn decode_bytes<'py>(&self, py: Python<'py>, ids: Vec<i64>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = py
+            .detach(|| self.inner.decode_bytes(&to_ids(&ids)?))
+            .py_err()?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    fn token_bytes<'py>(&self, py: Python<'py>, id: i64) -> PyResult<Bound<'py, PyBytes>> {
+        let id = u32::try_from(id).map_err(|_| Error::UnknownId(id as u64)).py_err()?;
+        let b = self.inner.token_bytes(id).py_err()?;
+        Ok(PyBytes::new(py, b))
+    }
+
+    fn decode_tokens_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        ids: Vec<i64>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let ids = to_ids(&ids).py_err()?;
+        let list = PyList::empty(py);
+        for id in ids {
+            list.append(PyBytes::new(py, self.inner.token_bytes(id).py_err()?))?;
+        }
+        Ok(list)
+    }
+
+    /// The first occurrence of one of the special tokens `names` in `text`, or None.
+    fn find_special(&self, py: Python<'_>, text: &str, names: Vec<String>) -> PyResult<Option<String>> {
+        py.detach(|| self.inner.find_special(text, &names).map(|o| o.map(str::to_string)))
+            .py_err()
+    }
+
+    /// The id of the ranked token with exactly these bytes, or None.
+    fn token_id(&self, bytes: &[u8]) -> Option<u32> {
+        self.inner.token_id(bytes)
+    }
+
+    #[getter]
+    fn n_vocab(&self) -> usize {
+        self.inner.n_vocab()
+    }
+
+    #[getter]
+    fn pattern(&self) -> &str {
+        self.inner.pattern()
+    }
+
+    fn special_tokens<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (s, id) in self.inner.specials() {
+            d.set_item(s, id)?;
+        }
+        Ok(d)
+    }
+
+    /// id -> bytes for every id.
+    fn vocab<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (id, b) in self.inner.vocab() {
+            d.set_item(id, PyBytes::new(py, b))?;
+        }
+        Ok(d)
+    }
+
+    /// Ranked tokens as (bytes, id) in rank order.
+    fn ranked<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for t in self.inner.ranked() {
+            list.append((PyBytes::new(py, &t.bytes), t.id))?;
+        }
+        Ok(list)
+    }
+
+    /// The merges the tokenizer was built from, or None (tiktoken-style ranks have none).
+    fn merges<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
+        let Some(merges) = self.inner.merges() else {
+            return Ok(None);
+        };
+        let list = PyList::empty(py);
+        for (l, r) in merges {
+            list.append((PyBytes::new(py, l), PyBytes::new(py, r)))?;
+        }
+        Ok(Some(list))
+    }
+
+    /// Pieces of `text` by this tokenizer's pre-tokenizer (for tests and inspection).
+    fn pretokenize(&self, text: &str) -> PyResult<Vec<String>> {
+        Ok(self
+            .inner
+            .pretokenizer()
+            .pieces(text)
+            .py_err()?
+            .into_iter()
+            .map(str::to_string)
+            .collect())
+    }
+}
+
+pub(crate) fn ids_to_le_bytes(ids: &[u32], itemsize: usize) -> Vec<u8> {
+    if itemsize == 2 {
+        ids.iter().flat_map(|&i| (i as u16).to_le_bytes()).collect()
+    } else {
+        ids.iter().flat_map(|&i| i.to_le_bytes()).collect()
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<CoreTokenizer>()?;
+    m.add("GPT2_PATTERN", crate::pretokenize::GPT2_PATTERN)?;
     Ok(())
 }

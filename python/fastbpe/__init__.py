@@ -1,0 +1,19 @@
+"""fastbpe: fast byte-level BPE — training, tiktoken-exact GPT-2 encoding, corpus pipelines.
+
+    >>> import fastbpe
+    >>> enc = fastbpe.get_encoding("gpt2")          # tiktoken's ids, faster
+    >>> enc.encode("hello world")
+    [31373, 995]
+"""
+
+from .registry import get_encoding, list_encoding_names
+from .tokenizer import GPT2_PATTERN, Encoding, Tokenizer
+
+__all__ = [
+    "GPT2_PATTERN",
+    "Encoding",
+    "Tokenizer",
+    "get_encoding",
+    "list_encoding_names",
+]
+__version__ = "0.1.0"
