@@ -8,6 +8,7 @@ pub mod encode;
 pub mod error;
 pub mod formats;
 pub mod monitor;
+pub mod parallel;
 pub mod pretokenize;
 pub mod special;
 pub mod tokenizer;

@@ -7,6 +7,7 @@ use rustc_hash::FxHashMap;
 
 use crate::encode::{Bpe, RankedToken};
 use crate::error::{Error, Result};
+use crate::monitor::Monitor;
 use crate::pretokenize::Pretokenizer;
 use crate::special::{Segment, SpecialMatcher};
 
@@ -261,16 +262,24 @@ impl Tokenizer {
         Ok(out)
     }
 
-    /// Encodes many texts on the current rayon pool.
+    /// Encodes many texts in parallel on `threads` threads (None: all cores). Stops with
+    /// `Error::Interrupted` soon after `monitor` is cancelled.
     pub fn encode_batch<S: AsRef<str> + Sync>(
         &self,
         texts: &[S],
         allowed: Allowed<'_>,
+        threads: Option<usize>,
+        monitor: &Monitor,
     ) -> Result<Vec<Vec<u32>>> {
-        texts
-            .par_iter()
-            .map(|t| self.encode(t.as_ref(), allowed))
-            .collect()
+        crate::parallel::install(threads, || {
+            texts
+                .par_iter()
+                .map(|t| {
+                    monitor.check()?;
+                    self.encode(t.as_ref(), allowed)
+                })
+                .collect()
+        })?
     }
 
     /// The first occurrence in `text` of one of the special tokens `names` (leftmost, longest).

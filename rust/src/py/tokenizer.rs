@@ -13,6 +13,8 @@ use crate::formats::{self, hf_vocab_merges, tiktoken_file};
 use crate::tokenizer::{Allowed, Tokenizer};
 
 use super::errors::IntoPy;
+use super::interrupt::run_interruptible;
+use crate::monitor::Monitor;
 
 #[pyclass(frozen, module = "fastbpe._fastbpe")]
 pub struct CoreTokenizer {
@@ -134,7 +136,7 @@ impl CoreTokenizer {
         .py_err()
     }
 
-    /// Encodes many texts on all cores with the GIL released.
+    /// Encodes many texts on all cores with the GIL released; Ctrl-C interrupts it.
     #[pyo3(signature = (texts, allowed_all, allowed, num_threads=None))]
     fn encode_batch(
         &self,
@@ -144,21 +146,15 @@ impl CoreTokenizer {
         allowed: Vec<String>,
         num_threads: Option<usize>,
     ) -> PyResult<Vec<Vec<u32>>> {
-        py.detach(|| {
-            let run = || {
-                self.inner
-                    .encode_batch(&texts, self::allowed(allowed_all, &allowed))
-            };
-            match num_threads {
-                Some(n) if n > 0 => rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
-                    .build()
-                    .map_err(|e| Error::value(format!("cannot start {n} threads: {e}")))?
-                    .install(run),
-                _ => run(),
-            }
+        let monitor = Monitor::silent();
+        run_interruptible(py, &monitor, || {
+            self.inner.encode_batch(
+                &texts,
+                self::allowed(allowed_all, &allowed),
+                num_threads,
+                &monitor,
+            )
         })
-        .py_err()
     }
 
     /// Ids as raw little-endian bytes of `itemsize` 2 or 4 (for numpy.frombuffer).
