@@ -1,0 +1,590 @@
+//! The map step of training: pre-tokenize text and count distinct pre-tokens ("words").
+//!
+//! Counting is a map-reduce. [`WordCounts`] is the mergeable result: counts made on different
+//! threads, processes or machines combine with [`WordCounts::merge`] (or `add`) before the merge
+//! loop, and the result does not depend on how the corpus was split.
+//!
+//! Performance notes:
+//! - Every thread of the pool owns one map for the whole job (`ThreadMaps`), so memory is
+//!   `threads x distinct words`, not `chunks x distinct words`, and the maps are merged once, in a
+//!   tree, at the end.
+//! - A piece is looked up by `&[u8]` and only copied when it is new. Keys up to 22 bytes (nearly all
+//!   pre-tokens) live inside the table entry (`Word`), so the common case allocates nothing and a
+//!   map entry is 32 bytes plus the table's control byte.
+//! - FxHash (rustc-hash): keys are short, and HashDoS is not a concern for a local corpus.
+//! - Files are read with positional reads of ~1 MiB chunks (bounded memory, no mmap page-cache
+//!   pressure) and cut at safe boundaries by `crate::chunk`.
+
+use std::borrow::Borrow;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::chunk::{self, Cutter, FileChunks, Utf8Mode};
+use crate::error::{Error, Result};
+use crate::monitor::{Monitor, Unit};
+use crate::pretokenize::Pretokenizer;
+use crate::special::{Segment, SpecialMatcher};
+
+const INLINE: usize = 22;
+
+/// A word's bytes, stored inline when short (no allocation), else on the heap.
+/// Hashes and compares exactly as the `[u8]` it holds, so maps can be queried with `&[u8]`.
+#[derive(Clone)]
+enum Word {
+    Inline { len: u8, data: [u8; INLINE] },
+    Heap(Box<[u8]>),
+}
+
+impl Word {
+    #[inline]
+    fn new(bytes: &[u8]) -> Self {
+        if bytes.len() <= INLINE {
+            let mut data = [0u8; INLINE];
+            data[..bytes.len()].copy_from_slice(bytes);
+            Word::Inline {
+                len: bytes.len() as u8,
+                data,
+            }
+        } else {
+            Word::Heap(bytes.into())
+        }
+    }
+
+    #[inline]
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Word::Inline { len, data } => &data[..*len as usize],
+            Word::Heap(b) => b,
+        }
+    }
+}
+
+impl Borrow<[u8]> for Word {
+    #[inline]
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl Hash for Word {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state)
+    }
+}
+
+impl PartialEq for Word {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Word {}
+
+/// Counts of distinct pre-tokens (byte strings), 64-bit.
+#[derive(Clone, Default)]
+pub struct WordCounts {
+    map: FxHashMap<Word, u64>,
+}
+
+impl std::fmt::Debug for WordCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WordCounts({} distinct)", self.map.len())
+    }
+}
+
+impl WordCounts {
+    pub fn new() -> Self {
+        WordCounts::default()
+    }
+
+    /// Number of distinct words.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Adds `n` occurrences of `word` (saturating at `u64::MAX`).
+    #[inline]
+    pub fn add(&mut self, word: &[u8], n: u64) {
+        if let Some(c) = self.map.get_mut(word) {
+            *c = c.saturating_add(n);
+        } else if n > 0 {
+            self.map.insert(Word::new(word), n);
+        }
+    }
+
+    /// The count of `word` (0 when absent).
+    pub fn get(&self, word: &[u8]) -> u64 {
+        self.map.get(word).copied().unwrap_or(0)
+    }
+
+    /// Total number of word occurrences.
+    pub fn total(&self) -> u64 {
+        self.map.values().fold(0u64, |a, &b| a.saturating_add(b))
+    }
+
+    /// Adds all counts of `other` (the reduce step). Iterates the smaller map.
+    pub fn merge(&mut self, mut other: WordCounts) {
+        if other.map.len() > self.map.len() {
+            std::mem::swap(self, &mut other);
+        }
+        self.map.reserve(other.map.len() / 2);
+        for (w, n) in other.map {
+            match self.map.get_mut(w.as_bytes()) {
+                Some(c) => *c = c.saturating_add(n),
+                None => {
+                    self.map.insert(w, n);
+                }
+            }
+        }
+    }
+
+    /// All (word, count) pairs, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], u64)> + '_ {
+        self.map.iter().map(|(w, &n)| (w.as_bytes(), n))
+    }
+
+    /// All (word, count) pairs sorted by word bytes (deterministic order, for saving or tests).
+    pub fn sorted(&self) -> Vec<(&[u8], u64)> {
+        let mut v: Vec<_> = self.iter().collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Pre-tokenizes `text` (special tokens removed first, as document separators) and counts its
+    /// pieces.
+    pub fn count_text(
+        &mut self,
+        text: &str,
+        pretokenizer: &Pretokenizer,
+        specials: &SpecialMatcher,
+    ) -> Result<()> {
+        if specials.is_empty() {
+            return self.count_plain(text, pretokenizer);
+        }
+        for seg in specials.split(text) {
+            if let Segment::Text(t) = seg {
+                self.count_plain(t, pretokenizer)?;
+            }
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn count_plain(&mut self, text: &str, pretokenizer: &Pretokenizer) -> Result<()> {
+        let map = &mut self.map;
+        pretokenizer.for_each_piece(text, |piece| {
+            let b = piece.as_bytes();
+            if let Some(c) = map.get_mut(b) {
+                *c += 1;
+            } else {
+                map.insert(Word::new(b), 1);
+            }
+        })
+    }
+}
+
+/// How to count: the pre-tokenization, the special tokens (removed as separators), threads,
+/// chunking and the UTF-8 policy.
+#[derive(Clone, Debug)]
+pub struct CountOptions {
+    pub pretokenizer: Pretokenizer,
+    pub special_tokens: Vec<String>,
+    /// Size of the rayon pool; `None` uses the global pool (all cores).
+    pub threads: Option<usize>,
+    /// Nominal chunk size in bytes (see `crate::chunk`); only changes speed and memory, never counts.
+    pub chunk_size: usize,
+    pub utf8: Utf8Mode,
+}
+
+impl Default for CountOptions {
+    fn default() -> Self {
+        CountOptions {
+            pretokenizer: Pretokenizer::gpt2(),
+            special_tokens: Vec::new(),
+            threads: None,
+            chunk_size: chunk::DEFAULT_CHUNK_SIZE,
+            utf8: Utf8Mode::Strict,
+        }
+    }
+}
+
+/// Runs `f` on a rayon pool of `threads` threads (the global pool for `None`).
+pub fn with_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T> {
+    match threads {
+        None => Ok(f()),
+        Some(0) => Err(Error::value("threads must be at least 1")),
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .thread_name(|i| format!("fastbpe-{i}"))
+                .build()
+                .map_err(|e| Error::value(format!("cannot start {n} threads: {e}")))?;
+            Ok(pool.install(f))
+        }
+    }
+}
+
+/// One map per thread of the current rayon pool.
+struct ThreadMaps {
+    maps: Vec<Mutex<WordCounts>>,
+}
+
+impl ThreadMaps {
+    fn new() -> Self {
+        let n = rayon::current_num_threads().max(1);
+        ThreadMaps {
+            maps: (0..n).map(|_| Mutex::new(WordCounts::new())).collect(),
+        }
+    }
+
+    /// Runs `f` on this thread's map. Only this thread uses it, so the lock is uncontended
+    /// (a thread outside the pool falls back to map 0).
+    fn with<T>(&self, f: impl FnOnce(&mut WordCounts) -> T) -> T {
+        let i = rayon::current_thread_index().unwrap_or(0) % self.maps.len();
+        let mut guard = match self.maps[i].lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
+    }
+
+    /// Merges all maps, pairwise in parallel.
+    fn into_counts(self) -> WordCounts {
+        let maps: Vec<WordCounts> = self
+            .maps
+            .into_iter()
+            .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
+            .collect();
+        maps.into_par_iter().reduce(WordCounts::new, |mut a, b| {
+            a.merge(b);
+            a
+        })
+    }
+}
+
+/// A counting job that accepts text in batches (the Python iterable path) and keeps one map per
+/// thread between batches. Call from inside the pool (`with_pool`).
+pub struct BatchCounter {
+    pretokenizer: Pretokenizer,
+    specials: SpecialMatcher,
+    cutter: Cutter,
+    chunk_size: usize,
+    maps: ThreadMaps,
+}
+
+impl BatchCounter {
+    /// Must be created on the pool that will count (it sizes its maps from it).
+    pub fn new(opts: &CountOptions) -> Result<Self> {
+        let specials = SpecialMatcher::new(&opts.special_tokens)?;
+        let cutter = Cutter::new(
+            &opts.special_tokens,
+            chunk::CutRule::for_pattern(&opts.pretokenizer),
+        )?;
+        Ok(BatchCounter {
+            pretokenizer: opts.pretokenizer.clone(),
+            specials,
+            cutter,
+            chunk_size: opts.chunk_size.max(1),
+            maps: ThreadMaps::new(),
+        })
+    }
+
+    /// Counts a batch of independent texts in parallel (long texts are cut at safe points).
+    pub fn count<S: AsRef<str> + Sync>(&self, texts: &[S], monitor: &Monitor) -> Result<()> {
+        let mut parts: Vec<&str> = Vec::with_capacity(texts.len());
+        for t in texts {
+            let t = t.as_ref();
+            if t.len() > self.chunk_size {
+                parts.extend(chunk::split_str(&self.cutter, t, self.chunk_size));
+            } else if !t.is_empty() {
+                parts.push(t);
+            }
+        }
+        // Group small texts so each task is ~chunk_size bytes (a task per short doc is overhead).
+        let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+        let (mut start, mut bytes) = (0, 0usize);
+        for (i, p) in parts.iter().enumerate() {
+            bytes += p.len();
+            if bytes >= self.chunk_size {
+                groups.push(start..i + 1);
+                start = i + 1;
+                bytes = 0;
+            }
+        }
+        if start < parts.len() {
+            groups.push(start..parts.len());
+        }
+        groups.par_iter().try_for_each(|g| {
+            let group = &parts[g.clone()];
+            self.maps.with(|m| -> Result<()> {
+                for p in group {
+                    m.count_text(p, &self.pretokenizer, &self.specials)?;
+                }
+                Ok(())
+            })?;
+            monitor.add(group.iter().map(|p| p.len() as u64).sum())
+        })
+    }
+
+    pub fn finish(self) -> WordCounts {
+        self.maps.into_counts()
+    }
+}
+
+/// Counts independent texts (each one a document: no pair crosses from one to the next).
+pub fn count_texts<S: AsRef<str> + Sync>(
+    texts: &[S],
+    opts: &CountOptions,
+    monitor: &Monitor,
+) -> Result<WordCounts> {
+    with_pool(opts.threads, || {
+        let counter = BatchCounter::new(opts)?;
+        monitor.start(
+            "counting",
+            Unit::Bytes,
+            Some(texts.iter().map(|t| t.as_ref().len() as u64).sum()),
+        );
+        counter.count(texts, monitor)?;
+        let counts = counter.finish();
+        monitor.finish();
+        Ok(counts)
+    })?
+}
+
+struct FileJob {
+    chunks: FileChunks,
+    name: String,
+}
+
+/// Counts the pre-tokens of files, in parallel over ~`chunk_size` chunks of all files.
+/// Each file is a separate input (no pair crosses from one file to the next).
+pub fn count_files<P: AsRef<Path>>(
+    paths: &[P],
+    opts: &CountOptions,
+    monitor: &Monitor,
+) -> Result<WordCounts> {
+    let specials = SpecialMatcher::new(&opts.special_tokens)?;
+    let cutter = Cutter::new(
+        &opts.special_tokens,
+        chunk::CutRule::for_pattern(&opts.pretokenizer),
+    )?;
+    // Check every file before any work: a typo in the 10th path should fail at once.
+    let mut jobs = Vec::with_capacity(paths.len());
+    for p in paths {
+        let path: PathBuf = p.as_ref().to_path_buf();
+        let (_file, len) = chunk::open_file(&path)?;
+        jobs.push(FileJob {
+            name: path.display().to_string(),
+            chunks: FileChunks::new(path, len, opts.chunk_size),
+        });
+    }
+    let items: Vec<(usize, u64)> = jobs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, j)| (0..j.chunks.nominal_chunks()).map(move |k| (i, k)))
+        .collect();
+    let total: u64 = jobs.iter().map(|j| j.chunks.len).sum();
+    let pretokenizer = &opts.pretokenizer;
+    let utf8 = opts.utf8;
+
+    let result = with_pool(opts.threads, || {
+        monitor.start("counting", Unit::Bytes, Some(total));
+        let maps = ThreadMaps::new();
+        let r = items.par_iter().try_for_each_init(
+            || (Vec::<u8>::new(), None::<(usize, std::fs::File)>),
+            |(buf, open), &(fi, k)| -> Result<()> {
+                let job = &jobs[fi];
+                if open.as_ref().map(|(i, _)| *i) != Some(fi) {
+                    let (f, _) = chunk::open_file(&job.chunks.path)?;
+                    *open = Some((fi, f));
+                }
+                let Some((_, file)) = open.as_ref() else {
+                    return Err(Error::value("internal error: file not open"));
+                };
+                let range = job.chunks.range(&cutter, file, k)?;
+                if range.is_empty() {
+                    return Ok(());
+                }
+                let offset = range.start;
+                let n = range.end - range.start;
+                job.chunks.read(file, range, buf)?;
+                let text = chunk::decode(buf, utf8, &job.name, offset)?;
+                maps.with(|m| m.count_text(&text, pretokenizer, &specials))?;
+                monitor.add(n)
+            },
+        );
+        r.map(|()| maps.into_counts())
+    })?;
+    monitor.finish();
+    match result {
+        Err(Error::Utf8 { .. }) => Err(first_utf8_error(&jobs, &cutter)?),
+        other => other,
+    }
+}
+
+/// Workers stop at the first error they meet, which need not be the first in the input; find the
+/// first invalid byte of the first bad file by a sequential pass, so the message is deterministic.
+fn first_utf8_error(jobs: &[FileJob], cutter: &Cutter) -> Result<Error> {
+    let mut buf = Vec::new();
+    for job in jobs {
+        let (file, _) = chunk::open_file(&job.chunks.path)?;
+        for k in 0..job.chunks.nominal_chunks() {
+            let range = job.chunks.range(cutter, &file, k)?;
+            let offset = range.start;
+            job.chunks.read(&file, range, &mut buf)?;
+            if let Err(e) = chunk::decode(&buf, Utf8Mode::Strict, &job.name, offset) {
+                return Ok(e);
+            }
+        }
+    }
+    Ok(Error::value("invalid UTF-8 (file changed while reading?)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gpt2_counts(text: &str, specials: &[&str]) -> WordCounts {
+        let s: Vec<String> = specials.iter().map(|s| s.to_string()).collect();
+        let mut c = WordCounts::new();
+        c.count_text(
+            text,
+            &Pretokenizer::gpt2(),
+            &SpecialMatcher::new(&s).unwrap(),
+        )
+        .unwrap();
+        c
+    }
+
+    #[test]
+    fn counts_pieces_and_skips_specials() {
+        let c = gpt2_counts("hello world<|eot|> hello world", &["<|eot|>"]);
+        assert_eq!(c.get(b"hello"), 1);
+        assert_eq!(c.get(b" hello"), 1);
+        assert_eq!(c.get(b" world"), 2);
+        assert_eq!(c.get(b"<|"), 0);
+        assert_eq!(c.total(), 4);
+    }
+
+    #[test]
+    fn long_words_and_merge() {
+        let long = "x".repeat(100);
+        let mut a = gpt2_counts(&format!("{long} {long}"), &[]);
+        let b = gpt2_counts(&format!("{long} ab"), &[]);
+        a.merge(b);
+        assert_eq!(a.get(long.as_bytes()), 2);
+        assert_eq!(a.get(format!(" {long}").as_bytes()), 1);
+        assert_eq!(a.get(b" ab"), 1);
+    }
+
+    #[test]
+    fn texts_same_for_any_threads_and_chunks() {
+        let text: String = (0..3000)
+            .map(|i| {
+                format!(
+                    "word{} line{}\n<|eot|>{}",
+                    i % 37,
+                    i % 11,
+                    if i % 5 == 0 { "  \n" } else { "" }
+                )
+            })
+            .collect();
+        let texts = vec![text.clone(), "tail text".to_string()];
+        let base = count_texts(&texts, &CountOptions::default(), &Monitor::silent()).unwrap();
+        for threads in [1, 2, 4] {
+            for chunk_size in [1, 13, 4096] {
+                let opts = CountOptions {
+                    special_tokens: vec!["<|eot|>".into()],
+                    threads: Some(threads),
+                    chunk_size,
+                    ..Default::default()
+                };
+                let c = count_texts(&texts, &opts, &Monitor::silent()).unwrap();
+                let with_specials = {
+                    let mut w = WordCounts::new();
+                    for t in &texts {
+                        w.count_text(
+                            t,
+                            &Pretokenizer::gpt2(),
+                            &SpecialMatcher::new(&opts.special_tokens).unwrap(),
+                        )
+                        .unwrap();
+                    }
+                    w
+                };
+                assert_eq!(c.sorted(), with_specials.sorted());
+            }
+        }
+        assert!(base.len() > 10);
+    }
+
+    #[test]
+    fn files_match_texts_and_report_bad_utf8() {
+        let dir = std::env::temp_dir().join(format!("fastbpe-count-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.txt");
+        let text: String = (0..2000)
+            .map(|i| format!("doc {i} é世界 ok.\n\n<|eot|>x  y\n"))
+            .collect();
+        std::fs::write(&good, &text).unwrap();
+        let opts = CountOptions {
+            special_tokens: vec!["<|eot|>".into()],
+            threads: Some(2),
+            chunk_size: 100,
+            ..Default::default()
+        };
+        let from_file = count_files(&[&good], &opts, &Monitor::silent()).unwrap();
+        let from_text = count_texts(&[text.as_str()], &opts, &Monitor::silent()).unwrap();
+        assert_eq!(from_file.sorted(), from_text.sorted());
+
+        let bad = dir.join("bad.txt");
+        let mut bytes = text.clone().into_bytes();
+        bytes[5000] = 0xff;
+        bytes[30000] = 0xff;
+        std::fs::write(&bad, &bytes).unwrap();
+        match count_files(&[&good, &bad], &opts, &Monitor::silent()) {
+            Err(Error::Utf8 { context, offset }) => {
+                assert!(context.ends_with("bad.txt"));
+                assert_eq!(offset, 5000);
+            }
+            other => panic!("{other:?}"),
+        }
+        let replaced = count_files(
+            &[&bad],
+            &CountOptions {
+                utf8: Utf8Mode::Replace,
+                ..opts.clone()
+            },
+            &Monitor::silent(),
+        )
+        .unwrap();
+        assert!(replaced
+            .iter()
+            .any(|(w, _)| w.ends_with("\u{FFFD}".as_bytes())));
+
+        assert!(matches!(
+            count_files(&[dir.join("missing.txt")], &opts, &Monitor::silent()),
+            Err(Error::Io { ref source, .. }) if source.kind() == std::io::ErrorKind::NotFound
+        ));
+        assert!(matches!(
+            count_files(&[&dir], &opts, &Monitor::silent()),
+            Err(Error::Io { ref source, .. }) if source.kind() == std::io::ErrorKind::IsADirectory
+        ));
+        let empty = dir.join("empty.txt");
+        std::fs::write(&empty, b"").unwrap();
+        assert!(count_files(&[&empty], &opts, &Monitor::silent())
+            .unwrap()
+            .is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,753 @@
+//! The merge loop of BPE training: from word counts to merges.
+//!
+//! Rule (Stanford CS336's): repeatedly merge the adjacent pair of tokens with the highest count,
+//! counted over all positions of all words (a word's count is how often it occurs); ties go to the
+//! lexicographically greater `(left_bytes, right_bytes)`. Every occurrence of the chosen pair is
+//! replaced, left to right, in every word.
+//!
+//! Data layout (why it is lean):
+//! - words are one flat `Vec<u32>` of symbols with a start and a length per word; merging shrinks a
+//!   word in place. Words of one byte have no pairs and are dropped up front;
+//! - pair counts are `u64` in a map keyed by the pair packed into a `u64`;
+//! - pair -> words is an append-only `Vec<u32>` of word indices per pair. A word is appended when
+//!   the pair appears in it; entries go stale when a later merge removes the pair from the word, and
+//!   are skipped when the word is re-scanned (a per-word stamp also skips repeated entries);
+//! - a max-heap of (count, pair) entries with lazy invalidation: counts only change for pairs next to
+//!   a merge; a decrease leaves the heap alone (the entry is re-pushed with the current count when it
+//!   surfaces), an increase pushes a fresh entry. An entry is trusted only when its count equals the
+//!   pair's current count. Since every live pair has an entry whose count is >= its current count,
+//!   the first trusted entry is the true maximum.
+//! - the tie-break compares token byte strings, but only when counts are equal (the heap's
+//!   comparator looks them up); no global order of tokens is needed, which would change as tokens
+//!   are added.
+//! - only words that contain the chosen pair are touched; the per-word update emits count deltas
+//!   (-1 for each vanished pair, +1 for each new one, scaled by the word's count) that are summed per
+//!   merge, so overlapping cases (`a a a`, `a b a b`) cancel out exactly.
+//! - when a merge touches many words (the first merges touch most of the corpus), the words are
+//!   updated in parallel: each rayon task gets a disjoint set of words and returns its own deltas.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::error::{Error, Result};
+use crate::monitor::{Monitor, Unit};
+use crate::special::SpecialMatcher;
+
+use super::count::WordCounts;
+
+/// What to learn.
+#[derive(Clone, Debug)]
+pub struct MergeOptions {
+    /// Total vocabulary size: special tokens + 256 bytes + merged tokens.
+    pub vocab_size: usize,
+    /// Special tokens; they take ids `0..k` and are never merged.
+    pub special_tokens: Vec<String>,
+    /// Pairs seen fewer times than this are never merged (0 and 1 both mean "any pair").
+    pub min_frequency: u64,
+    /// Size of the rayon pool for the parallel parts; `None` uses the global pool.
+    pub threads: Option<usize>,
+}
+
+impl Default for MergeOptions {
+    fn default() -> Self {
+        MergeOptions {
+            vocab_size: 256,
+            special_tokens: Vec::new(),
+            min_frequency: 0,
+            threads: None,
+        }
+    }
+}
+
+/// A trained vocabulary.
+///
+/// Id layout: special tokens first (ids `0..k`, in the given order), then the 256 single bytes
+/// (ids `k..k+256`, in byte-value order), then one id per *new* token, in the order merges created
+/// them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trained {
+    /// `vocab[id]` is the token's bytes.
+    pub vocab: Vec<Vec<u8>>,
+    /// Merges in the order they were learned, as (left bytes, right bytes). When a merge produces
+    /// bytes that already are a token (possible: `(a, bc)` after `(ab, c)`), it is still listed here,
+    /// but gets no second id; so `merges.len()` can exceed `vocab.len() - 256 - k`.
+    pub merges: Vec<(Vec<u8>, Vec<u8>)>,
+    pub special_tokens: Vec<String>,
+    /// True when training stopped before `vocab_size` because no pair was left (or none reached
+    /// `min_frequency`).
+    pub ran_out: bool,
+}
+
+#[inline]
+fn pack(a: u32, b: u32) -> u64 {
+    ((a as u64) << 32) | b as u64
+}
+
+#[inline]
+fn unpack(p: u64) -> (u32, u32) {
+    ((p >> 32) as u32, p as u32)
+}
+
+/// Token byte strings by internal id (0..256 are the bytes; merges append).
+struct Tokens {
+    bytes: Vec<Box<[u8]>>,
+    ids: FxHashMap<Box<[u8]>, u32>,
+}
+
+impl Tokens {
+    fn new() -> Self {
+        let bytes: Vec<Box<[u8]>> = (0..=255u8).map(|b| vec![b].into_boxed_slice()).collect();
+        let ids = bytes
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.clone(), i as u32))
+            .collect();
+        Tokens { bytes, ids }
+    }
+
+    #[inline]
+    fn get(&self, id: u32) -> &[u8] {
+        &self.bytes[id as usize]
+    }
+
+    /// `a` is ranked above `b`: higher count, then greater (left bytes, right bytes).
+    #[inline]
+    fn better(&self, a: &Entry, b: &Entry) -> bool {
+        if a.count != b.count {
+            return a.count > b.count;
+        }
+        let (al, ar) = unpack(a.pair);
+        let (bl, br) = unpack(b.pair);
+        match self.get(al).cmp(self.get(bl)) {
+            std::cmp::Ordering::Equal => self.get(ar) > self.get(br),
+            o => o == std::cmp::Ordering::Greater,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    count: u64,
+    pair: u64,
+}
+
+/// A binary max-heap whose comparator needs the token table (std's `BinaryHeap` needs `Ord`
+/// on the entries alone).
+struct PairHeap {
+    data: Vec<Entry>,
+}
+
+impl PairHeap {
+    fn from_vec(data: Vec<Entry>, tok: &Tokens) -> Self {
+        let mut h = PairHeap { data };
+        for i in (0..h.data.len() / 2).rev() {
+            h.sift_down(i, tok);
+        }
+        h
+    }
+
+    fn push(&mut self, e: Entry, tok: &Tokens) {
+        self.data.push(e);
+        let mut i = self.data.len() - 1;
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if tok.better(&self.data[i], &self.data[parent]) {
+                self.data.swap(i, parent);
+                i = parent;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn pop(&mut self, tok: &Tokens) -> Option<Entry> {
+        let last = self.data.pop()?;
+        if self.data.is_empty() {
+            return Some(last);
+        }
+        let top = std::mem::replace(&mut self.data[0], last);
+        self.sift_down(0, tok);
+        Some(top)
+    }
+
+    fn sift_down(&mut self, mut i: usize, tok: &Tokens) {
+        let n = self.data.len();
+        loop {
+            let l = 2 * i + 1;
+            if l >= n {
+                break;
+            }
+            let r = l + 1;
+            let c = if r < n && tok.better(&self.data[r], &self.data[l]) {
+                r
+            } else {
+                l
+            };
+            if tok.better(&self.data[c], &self.data[i]) {
+                self.data.swap(c, i);
+                i = c;
+            } else {
+                break;
+            }
+        }
+    }
+}
+
+/// The words being merged: flat symbols, per-word start/len/count.
+struct Words {
+    syms: Vec<u32>,
+    start: Vec<usize>,
+    len: Vec<u32>,
+    count: Vec<u64>,
+}
+
+impl Words {
+    fn from_counts(counts: &WordCounts) -> Self {
+        let mut w = Words {
+            syms: Vec::new(),
+            start: Vec::new(),
+            len: Vec::new(),
+            count: Vec::new(),
+        };
+        // Sorted so that the word order (and so the work and memory layout) does not depend on
+        // hash-map order; the result never does.
+        let mut all: Vec<(&[u8], u64)> = counts.iter().filter(|(b, _)| b.len() >= 2).collect();
+        all.par_sort_unstable();
+        w.syms.reserve(all.iter().map(|(b, _)| b.len()).sum());
+        for (b, n) in all {
+            w.start.push(w.syms.len());
+            w.len.push(b.len() as u32);
+            w.count.push(n);
+            w.syms.extend(b.iter().map(|&x| x as u32));
+        }
+        w
+    }
+
+    #[inline]
+    fn word(&self, i: usize) -> &[u32] {
+        &self.syms[self.start[i]..self.start[i] + self.len[i] as usize]
+    }
+}
+
+/// Replaces every (a, b) in `syms` (left to right) by `n`, in place; returns the new length.
+/// Calls `delta(pair, +1/-1)` for each pair that appears/vanishes (before scaling by the word's
+/// count), and `new_pair(pair)` for each adjacent pair containing `n` afterwards.
+#[inline]
+fn merge_word(syms: &mut [u32], a: u32, b: u32, n: u32, delta: &mut impl FnMut(u64, i64)) -> usize {
+    let len = syms.len();
+    let (mut i, mut j) = (0, 0);
+    while i < len {
+        if i + 1 < len && syms[i] == a && syms[i + 1] == b {
+            if j > 0 {
+                let x = syms[j - 1];
+                delta(pack(x, a), -1);
+                delta(pack(x, n), 1);
+            }
+            delta(pack(a, b), -1);
+            if i + 2 < len {
+                let y = syms[i + 2];
+                delta(pack(b, y), -1);
+                delta(pack(n, y), 1);
+            }
+            syms[j] = n;
+            j += 1;
+            i += 2;
+        } else {
+            syms[j] = syms[i];
+            j += 1;
+            i += 1;
+        }
+    }
+    j
+}
+
+/// Raw access to the words for the parallel update. Each task receives a disjoint set of word
+/// indices (deduplicated by the stamp before splitting), so no two tasks touch the same symbols.
+struct SymsPtr(*mut u32);
+unsafe impl Send for SymsPtr {}
+unsafe impl Sync for SymsPtr {}
+
+/// Words in a merge at or above this count are updated in parallel.
+const PAR_WORDS: usize = 2048;
+
+/// Learns merges from word counts.
+pub fn learn(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) -> Result<Trained> {
+    let specials = SpecialMatcher::new(&opts.special_tokens)?;
+    let k = specials.tokens().len();
+    if opts.vocab_size < 256 + k {
+        return Err(Error::value(format!(
+            "vocab_size must be at least 256 + the number of special tokens ({}), got {}",
+            256 + k,
+            opts.vocab_size
+        )));
+    }
+    super::count::with_pool(opts.threads, || learn_in_pool(counts, opts, monitor))?
+}
+
+fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) -> Result<Trained> {
+    let k = opts.special_tokens.len();
+    let target = opts.vocab_size - k; // distinct non-special tokens wanted
+    let min_count = opts.min_frequency.max(1);
+    let mut tok = Tokens::new();
+    let mut words = Words::from_counts(counts);
+    let n_words = words.len.len();
+
+    // Initial pair counts and pair -> words index, in parallel over words.
+    type Maps = (FxHashMap<u64, u64>, FxHashMap<u64, Vec<u32>>);
+    let (mut pair_count, mut pair_words): Maps = (0..n_words)
+        .into_par_iter()
+        .with_min_len(4096)
+        .fold(
+            || (FxHashMap::default(), FxHashMap::default()),
+            |(mut pc, mut pw): Maps, w| {
+                let syms = words.word(w);
+                let c = words.count[w];
+                for win in syms.windows(2) {
+                    let p = pack(win[0], win[1]);
+                    *pc.entry(p).or_insert(0) += c;
+                    let list: &mut Vec<u32> = pw.entry(p).or_default();
+                    if list.last() != Some(&(w as u32)) {
+                        list.push(w as u32);
+                    }
+                }
+                (pc, pw)
+            },
+        )
+        .reduce(
+            || (FxHashMap::default(), FxHashMap::default()),
+            |(mut pc1, mut pw1), (mut pc2, mut pw2)| {
+                if pc2.len() > pc1.len() {
+                    std::mem::swap(&mut pc1, &mut pc2);
+                    std::mem::swap(&mut pw1, &mut pw2);
+                }
+                for (p, c) in pc2 {
+                    *pc1.entry(p).or_insert(0) += c;
+                }
+                for (p, mut l) in pw2 {
+                    pw1.entry(p).or_default().append(&mut l);
+                }
+                (pc1, pw1)
+            },
+        );
+
+    let mut heap = PairHeap::from_vec(
+        pair_count
+            .iter()
+            .map(|(&pair, &count)| Entry { count, pair })
+            .collect(),
+        &tok,
+    );
+
+    let mut merges: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut stamp: Vec<u32> = vec![0; n_words];
+    let mut step: u32 = 0;
+    let mut deltas: FxHashMap<u64, i64> = FxHashMap::default();
+    let mut new_pairs: Vec<(u64, u32)> = Vec::new();
+    let mut ran_out = false;
+    monitor.start(
+        "merging",
+        Unit::Items,
+        Some(target.saturating_sub(256) as u64),
+    );
+
+    while tok.bytes.len() < target {
+        monitor.check()?;
+        // Pop the best pair whose entry is current.
+        let best = loop {
+            let Some(e) = heap.pop(&tok) else { break None };
+            let current = pair_count.get(&e.pair).copied().unwrap_or(0);
+            if e.count == current {
+                break Some(e);
+            }
+            if e.count > current && current > 0 {
+                heap.push(
+                    Entry {
+                        count: current,
+                        pair: e.pair,
+                    },
+                    &tok,
+                );
+            }
+        };
+        let Some(best) = best.filter(|e| e.count >= min_count) else {
+            ran_out = true;
+            break;
+        };
+        let (a, b) = unpack(best.pair);
+        let mut merged = Vec::with_capacity(tok.get(a).len() + tok.get(b).len());
+        merged.extend_from_slice(tok.get(a));
+        merged.extend_from_slice(tok.get(b));
+        merges.push((tok.get(a).to_vec(), tok.get(b).to_vec()));
+        let n = match tok.ids.get(merged.as_slice()) {
+            Some(&id) => id,
+            None => {
+                let id = tok.bytes.len() as u32;
+                let boxed: Box<[u8]> = merged.into_boxed_slice();
+                tok.ids.insert(boxed.clone(), id);
+                tok.bytes.push(boxed);
+                monitor.add(1)?;
+                id
+            }
+        };
+
+        // The words that may contain (a, b), each once.
+        step = step.wrapping_add(1);
+        if step == 0 {
+            stamp.iter_mut().for_each(|s| *s = u32::MAX);
+            step = 1;
+        }
+        let list = pair_words.remove(&best.pair).unwrap_or_default();
+        let mut todo: Vec<u32> = Vec::with_capacity(list.len());
+        for &w in &list {
+            let s = &mut stamp[w as usize];
+            if *s != step {
+                *s = step;
+                todo.push(w);
+            }
+        }
+        drop(list);
+
+        deltas.clear();
+        new_pairs.clear();
+        if todo.len() >= PAR_WORDS && rayon::current_num_threads() > 1 {
+            let ptr = SymsPtr(words.syms.as_mut_ptr());
+            let (start, count) = (&words.start, &words.count);
+            let len_ptr = SymsPtr(words.len.as_mut_ptr() as *mut u32);
+            let parts: Vec<(FxHashMap<u64, i64>, Vec<(u64, u32)>)> = todo
+                .par_chunks(PAR_WORDS / 2)
+                .map(|ws| {
+                    let (ptr, len_ptr) = (&ptr, &len_ptr);
+                    let mut d: FxHashMap<u64, i64> = FxHashMap::default();
+                    let mut np = Vec::new();
+                    for &w in ws {
+                        let w = w as usize;
+                        // SAFETY: `todo` holds distinct words (stamp), `par_chunks` gives each task a
+                        // disjoint subset, and words occupy disjoint ranges of `syms`; `len[w]` is
+                        // likewise only touched by the task that owns `w`.
+                        let (syms, len) = unsafe {
+                            let len = &mut *len_ptr.0.add(w);
+                            (
+                                std::slice::from_raw_parts_mut(ptr.0.add(start[w]), *len as usize),
+                                len,
+                            )
+                        };
+                        update_word(syms, len, a, b, n, count[w], w as u32, &mut d, &mut np);
+                    }
+                    (d, np)
+                })
+                .collect();
+            for (d, np) in parts {
+                for (p, v) in d {
+                    *deltas.entry(p).or_insert(0) += v;
+                }
+                new_pairs.extend(np);
+            }
+        } else {
+            for &w in &todo {
+                let w = w as usize;
+                let s = words.start[w];
+                let syms = &mut words.syms[s..s + words.len[w] as usize];
+                update_word(
+                    syms,
+                    &mut words.len[w],
+                    a,
+                    b,
+                    n,
+                    words.count[w],
+                    w as u32,
+                    &mut deltas,
+                    &mut new_pairs,
+                );
+            }
+        }
+
+        for (&p, &d) in deltas.iter() {
+            if d == 0 {
+                continue;
+            }
+            let c = pair_count.entry(p).or_insert(0);
+            if d > 0 {
+                *c = c.saturating_add(d as u64);
+                heap.push(Entry { count: *c, pair: p }, &tok);
+            } else {
+                *c = c.saturating_sub(d.unsigned_abs());
+                if *c == 0 {
+                    pair_count.remove(&p);
+                    pair_words.remove(&p);
+                }
+            }
+        }
+        for &(p, w) in &new_pairs {
+            if pair_count.contains_key(&p) {
+                let list = pair_words.entry(p).or_default();
+                if list.last() != Some(&w) {
+                    list.push(w);
+                }
+            }
+        }
+    }
+    monitor.finish();
+
+    let mut vocab: Vec<Vec<u8>> = opts
+        .special_tokens
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+    vocab.extend(tok.bytes.into_iter().map(|b| b.into_vec()));
+    debug_assert_eq!(vocab.len() - k, target.min(vocab.len() - k));
+    Ok(Trained {
+        vocab,
+        merges,
+        special_tokens: opts.special_tokens.clone(),
+        ran_out,
+    })
+}
+
+/// Merges (a, b) -> n in one word whose count is `c`; records deltas and the new pairs containing `n`.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn update_word(
+    syms: &mut [u32],
+    len: &mut u32,
+    a: u32,
+    b: u32,
+    n: u32,
+    c: u64,
+    w: u32,
+    deltas: &mut FxHashMap<u64, i64>,
+    new_pairs: &mut Vec<(u64, u32)>,
+) {
+    let c = c as i64;
+    let mut changed = false;
+    let new_len = merge_word(syms, a, b, n, &mut |p, s| {
+        changed = true;
+        *deltas.entry(p).or_insert(0) += s * c;
+    });
+    if !changed {
+        return; // stale entry: the pair had already left this word
+    }
+    *len = new_len as u32;
+    let out = &syms[..new_len];
+    for (j, &s) in out.iter().enumerate() {
+        if s == n {
+            if j > 0 {
+                new_pairs.push((pack(out[j - 1], n), w));
+            }
+            if j + 1 < new_len {
+                new_pairs.push((pack(n, out[j + 1]), w));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pretokenize::Pretokenizer;
+
+    fn counts_of(words: &[(&str, u64)]) -> WordCounts {
+        let mut c = WordCounts::new();
+        for (w, n) in words {
+            c.add(w.as_bytes(), *n);
+        }
+        c
+    }
+
+    fn merges_str(t: &Trained) -> Vec<String> {
+        t.merges
+            .iter()
+            .map(|(a, b)| {
+                format!(
+                    "{} {}",
+                    String::from_utf8_lossy(a),
+                    String::from_utf8_lossy(b)
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cs336_handout_example() {
+        let c = counts_of(&[("low", 5), ("lower", 2), ("widest", 3), ("newest", 6)]);
+        let opts = MergeOptions {
+            vocab_size: 256 + 1 + 6,
+            special_tokens: vec!["<|endoftext|>".into()],
+            ..Default::default()
+        };
+        let t = learn(&c, &opts, &Monitor::silent()).unwrap();
+        assert_eq!(
+            merges_str(&t),
+            vec!["s t", "e st", "o w", "l ow", "w est", "n e"]
+        );
+        assert_eq!(t.vocab[0], b"<|endoftext|>");
+        assert_eq!(t.vocab[1], vec![0u8]);
+        assert_eq!(t.vocab[1 + 256], b"st");
+        assert!(!t.ran_out);
+    }
+
+    /// A direct transcription of the rule on byte strings (slow), for cross-checking.
+    fn naive(words: &[(&str, u64)], n_merges: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut ws: Vec<(Vec<Vec<u8>>, u64)> = words
+            .iter()
+            .map(|(w, c)| (w.bytes().map(|b| vec![b]).collect(), *c))
+            .collect();
+        let mut out = Vec::new();
+        for _ in 0..n_merges {
+            let mut pc: std::collections::BTreeMap<(Vec<u8>, Vec<u8>), u64> = Default::default();
+            for (w, c) in &ws {
+                for p in w.windows(2) {
+                    *pc.entry((p[0].clone(), p[1].clone())).or_default() += c;
+                }
+            }
+            let Some((best, _)) = pc.iter().max_by(|x, y| x.1.cmp(y.1).then(x.0.cmp(y.0))) else {
+                break;
+            };
+            let best = best.clone();
+            for (w, _) in ws.iter_mut() {
+                let mut o: Vec<Vec<u8>> = Vec::new();
+                let mut i = 0;
+                while i < w.len() {
+                    if i + 1 < w.len() && w[i] == best.0 && w[i + 1] == best.1 {
+                        o.push([best.0.clone(), best.1.clone()].concat());
+                        i += 2;
+                    } else {
+                        o.push(w[i].clone());
+                        i += 1;
+                    }
+                }
+                *w = o;
+            }
+            out.push(best);
+        }
+        out
+    }
+
+    #[test]
+    fn matches_naive_on_tricky_words() {
+        let words = [
+            ("aaaa", 3u64),
+            ("abab", 2),
+            ("aaa", 5),
+            ("ababab", 1),
+            ("ba", 4),
+            ("abc", 2),
+            ("bcab", 3),
+            ("zz", 1),
+        ];
+        let c = counts_of(&words);
+        let expect = naive(&words, 12);
+        for threads in [1, 2] {
+            let t = learn(
+                &c,
+                &MergeOptions {
+                    vocab_size: 256 + 40,
+                    threads: Some(threads),
+                    ..Default::default()
+                },
+                &Monitor::silent(),
+            )
+            .unwrap();
+            // The naive version has no duplicate-bytes rule, so compare the prefix it shares.
+            assert_eq!(
+                &t.merges[..expect.len().min(t.merges.len())],
+                &expect[..expect.len().min(t.merges.len())]
+            );
+        }
+    }
+
+    #[test]
+    fn many_words_parallel_equals_serial() {
+        let p = Pretokenizer::gpt2();
+        let text: String = (0..20000u32)
+            .map(|i| format!("w{} {}x{} ", i % 997, (i * 7919) % 1009, i % 13))
+            .collect();
+        let mut c = WordCounts::new();
+        c.count_text(&text, &p, &SpecialMatcher::empty()).unwrap();
+        let run = |threads| {
+            learn(
+                &c,
+                &MergeOptions {
+                    vocab_size: 256 + 300,
+                    threads: Some(threads),
+                    ..Default::default()
+                },
+                &Monitor::silent(),
+            )
+            .unwrap()
+        };
+        let one = run(1);
+        assert_eq!(one, run(3));
+    }
+
+    #[test]
+    fn runs_out_and_min_frequency_and_errors() {
+        let c = counts_of(&[("ab", 1)]);
+        let t = learn(
+            &c,
+            &MergeOptions {
+                vocab_size: 1000,
+                ..Default::default()
+            },
+            &Monitor::silent(),
+        )
+        .unwrap();
+        assert_eq!(t.merges.len(), 1);
+        assert_eq!(t.vocab.len(), 257);
+        assert!(t.ran_out);
+        let t = learn(
+            &c,
+            &MergeOptions {
+                vocab_size: 1000,
+                min_frequency: 2,
+                ..Default::default()
+            },
+            &Monitor::silent(),
+        )
+        .unwrap();
+        assert!(t.merges.is_empty());
+        assert!(learn(
+            &c,
+            &MergeOptions {
+                vocab_size: 255,
+                ..Default::default()
+            },
+            &Monitor::silent()
+        )
+        .is_err());
+        let dup = MergeOptions {
+            vocab_size: 300,
+            special_tokens: vec!["x".into(), "x".into()],
+            ..Default::default()
+        };
+        assert!(learn(&c, &dup, &Monitor::silent()).is_err());
+        let empty = learn(
+            &WordCounts::new(),
+            &MergeOptions {
+                vocab_size: 300,
+                ..Default::default()
+            },
+            &Monitor::silent(),
+        )
+        .unwrap();
+        assert_eq!(empty.vocab.len(), 256);
+    }
+
+    #[test]
+    fn duplicate_bytes_get_one_id() {
+        // (a, bc) and (ab, c) both make "abc".
+        let c = counts_of(&[("bc", 10), ("abc", 3), ("ab", 8), ("xabc", 1), ("ab c", 0)]);
+        let t = learn(
+            &c,
+            &MergeOptions {
+                vocab_size: 256 + 10,
+                ..Default::default()
+            },
+            &Monitor::silent(),
+        )
+        .unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for v in &t.vocab {
+            assert!(seen.insert(v.clone()), "duplicate token {v:?}");
+        }
+    }
+}
