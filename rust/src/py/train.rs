@@ -1,6 +1,359 @@
-//! Placeholder: Python bindings for training (being written).
-use pyo3::prelude::*;
+//! Python bindings for training: counting (files or a Python iterable) and the merge loop.
+//! `fastbpe.training` wraps these with argument checking and the public signatures.
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+
+use crate::chunk::{self, Utf8Mode};
+use crate::error::{Error, Result};
+use crate::monitor::{Monitor, Unit};
+use crate::pretokenize::Pretokenizer;
+use crate::train::{self, BatchCounter, CountOptions, MergeOptions, WordCounts};
+
+use super::errors::IntoPy;
+use super::interrupt::run_interruptible;
+
+/// Counts of distinct pre-tokens: the mergeable result of the counting step. Counts from several
+/// calls (or processes: it pickles) combine with `update`, then `train_from_counts` learns merges.
+#[pyclass(name = "WordCounts", module = "fastbpe._fastbpe")]
+#[derive(Default)]
+pub struct PyWordCounts {
+    inner: WordCounts,
+}
+
+#[pymethods]
+impl PyWordCounts {
+    #[new]
+    fn new() -> Self {
+        PyWordCounts::default()
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "WordCounts({} distinct, {} total)",
+            self.inner.len(),
+            self.inner.total()
+        )
+    }
+
+    /// Adds `count` occurrences of `word` (bytes).
+    #[pyo3(signature = (word, count=1))]
+    fn add(&mut self, word: Vec<u8>, count: u64) {
+        self.inner.add(&word, count);
+    }
+
+    /// The count of `word` (0 when absent).
+    fn get(&self, word: Vec<u8>) -> u64 {
+        self.inner.get(&word)
+    }
+
+    /// Total number of pre-token occurrences.
+    fn total(&self) -> u64 {
+        self.inner.total()
+    }
+
+    /// Adds all counts of `other` (the reduce step of counting).
+    fn update(&mut self, py: Python<'_>, other: PyRef<'_, PyWordCounts>) {
+        let other = other.inner.clone();
+        let inner = &mut self.inner;
+        py.detach(|| inner.merge(other));
+    }
+
+    /// All (word bytes, count) pairs, sorted by word.
+    fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let items: Vec<Bound<'py, PyTuple>> = self
+            .inner
+            .sorted()
+            .into_iter()
+            .map(|(w, n)| {
+                PyTuple::new(
+                    py,
+                    [
+                        PyBytes::new(py, w).into_any(),
+                        n.into_pyobject(py)?.into_any(),
+                    ],
+                )
+            })
+            .collect::<PyResult<_>>()?;
+        PyList::new(py, items)
+    }
+
+    /// A compact binary form (for pickling and for sending counts between processes).
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let mut out = Vec::new();
+        for (w, n) in self.inner.sorted() {
+            out.extend_from_slice(&(w.len() as u32).to_le_bytes());
+            out.extend_from_slice(w);
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        PyBytes::new(py, &out)
+    }
+
+    #[staticmethod]
+    fn from_bytes(data: &[u8]) -> PyResult<Self> {
+        let mut inner = WordCounts::new();
+        let mut rest = data;
+        let bad = || PyValueError::new_err("WordCounts.from_bytes: truncated or corrupt data");
+        while !rest.is_empty() {
+            let len = u32::from_le_bytes(
+                rest.get(..4)
+                    .ok_or_else(bad)?
+                    .try_into()
+                    .map_err(|_| bad())?,
+            ) as usize;
+            let word = rest.get(4..4 + len).ok_or_else(bad)?;
+            let n = u64::from_le_bytes(
+                rest.get(4 + len..12 + len)
+                    .ok_or_else(bad)?
+                    .try_into()
+                    .map_err(|_| bad())?,
+            );
+            inner.add(word, n);
+            rest = &rest[12 + len..];
+        }
+        Ok(PyWordCounts { inner })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let cls = py.get_type::<PyWordCounts>();
+        let from_bytes = cls.getattr("from_bytes")?;
+        let data = slf.borrow().to_bytes(py);
+        PyTuple::new(py, [from_bytes, PyTuple::new(py, [data])?.into_any()])
+    }
+}
+
+fn count_options(
+    special_tokens: Vec<String>,
+    pattern: Option<&str>,
+    threads: Option<usize>,
+    chunk_size: Option<usize>,
+    errors: &str,
+) -> Result<CountOptions> {
+    let pretokenizer = match pattern {
+        None => Pretokenizer::gpt2(),
+        Some(p) => Pretokenizer::from_pattern(p)?,
+    };
+    if chunk_size == Some(0) {
+        return Err(Error::value("chunk_size must be at least 1"));
+    }
+    // Validate special tokens here so bad ones fail before any reading.
+    crate::special::SpecialMatcher::new(&special_tokens)?;
+    Ok(CountOptions {
+        pretokenizer,
+        special_tokens,
+        threads,
+        chunk_size: chunk_size.unwrap_or(chunk::DEFAULT_CHUNK_SIZE),
+        utf8: Utf8Mode::parse(errors)?,
+    })
+}
+
+/// Counts the pre-tokens of files (each file an independent input), in parallel.
+#[pyfunction]
+#[pyo3(signature = (paths, special_tokens, pattern=None, threads=None, chunk_size=None, errors="strict", progress=false))]
+fn count_files(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    special_tokens: Vec<String>,
+    pattern: Option<&str>,
+    threads: Option<usize>,
+    chunk_size: Option<usize>,
+    errors: &str,
+    progress: bool,
+) -> PyResult<PyWordCounts> {
+    let opts = count_options(special_tokens, pattern, threads, chunk_size, errors).py_err()?;
+    let monitor = Monitor::new(progress);
+    let inner = run_interruptible(py, &monitor, || train::count_files(&paths, &opts, &monitor))?;
+    Ok(PyWordCounts { inner })
+}
+
+/// One Python item -> a Rust String. Lone surrogates cannot be UTF-8: an error in strict mode, else
+/// replaced by U+FFFD the way tiktoken does (UTF-16 with surrogatepass, decoded with replace).
+fn item_to_string(item: &Bound<'_, PyAny>, index: usize, utf8: Utf8Mode) -> PyResult<String> {
+    let s = item.downcast::<PyString>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "training texts must be str; item {index} is {}",
+            item.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_else(|_| "?".into())
+        ))
+    })?;
+    match s.to_cow() {
+        Ok(c) => Ok(c.into_owned()),
+        Err(_) if utf8 == Utf8Mode::Replace => s
+            .call_method1("encode", ("utf-16", "surrogatepass"))?
+            .call_method1("decode", ("utf-16", "replace"))?
+            .extract::<String>(),
+        Err(_) => Err(PyValueError::new_err(format!(
+            "training text {index} contains a lone surrogate, which is not valid Unicode text; \
+             pass errors=\"replace\" to replace it with U+FFFD"
+        ))),
+    }
+}
+
+/// Counts the texts of any Python iterable of str, streaming: batches of about `batch_bytes` are
+/// pulled under the GIL while the previous batch is counted on the pool with the GIL released.
+/// At most three batches exist at once (one counting, one queued, one being pulled).
+#[pyfunction]
+#[pyo3(signature = (iterable, special_tokens, pattern=None, threads=None, chunk_size=None, errors="strict", progress=false, batch_bytes=None))]
+#[allow(clippy::too_many_arguments)]
+fn count_iter(
+    py: Python<'_>,
+    iterable: &Bound<'_, PyAny>,
+    special_tokens: Vec<String>,
+    pattern: Option<&str>,
+    threads: Option<usize>,
+    chunk_size: Option<usize>,
+    errors: &str,
+    progress: bool,
+    batch_bytes: Option<usize>,
+) -> PyResult<PyWordCounts> {
+    let opts = count_options(special_tokens, pattern, threads, chunk_size, errors).py_err()?;
+    let iter = iterable.try_iter().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "expected an iterable of str, got {}",
+            iterable
+                .get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_else(|_| "?".into())
+        ))
+    })?;
+    let n_threads = threads
+        .unwrap_or_else(crate::parallel::default_threads)
+        .max(1);
+    let batch_bytes = batch_bytes
+        .unwrap_or(n_threads * 4 * opts.chunk_size)
+        .max(1);
+    let monitor = Monitor::new(progress);
+    let (tx, rx) = mpsc::sync_channel::<Vec<String>>(1);
+    let (done_tx, done_rx) = mpsc::channel::<Result<WordCounts>>();
+
+    std::thread::scope(|scope| -> PyResult<PyWordCounts> {
+        let (opts_ref, mon) = (&opts, &monitor);
+        scope.spawn(move || {
+            let r = train::with_pool(opts_ref.threads, || -> Result<WordCounts> {
+                let counter = BatchCounter::new(opts_ref)?;
+                mon.start("counting", Unit::Bytes, None);
+                for batch in rx {
+                    counter.count(&batch, mon)?;
+                }
+                let counts = counter.finish();
+                mon.finish();
+                Ok(counts)
+            });
+            let _ = done_tx.send(r.and_then(|x| x));
+        });
+
+        // Pull batches until the iterable ends, the worker stops (an error), or Ctrl-C.
+        let pulled: PyResult<()> = (|| {
+            let mut index = 0usize;
+            let mut iter = iter;
+            loop {
+                let mut batch = Vec::new();
+                let mut bytes = 0usize;
+                let mut ended = false;
+                while bytes < batch_bytes {
+                    match iter.next() {
+                        None => {
+                            ended = true;
+                            break;
+                        }
+                        Some(item) => {
+                            let s = item_to_string(&item?, index, opts_ref.utf8)?;
+                            index += 1;
+                            bytes += s.len();
+                            batch.push(s);
+                        }
+                    }
+                }
+                if !batch.is_empty() {
+                    // Blocks while the worker is busy; Ctrl-C is watched meanwhile.
+                    let tx = &tx;
+                    let sent = run_interruptible(py, mon, move || Ok(tx.send(batch).is_ok()))?;
+                    if !sent {
+                        return Ok(()); // the worker failed; its error comes from done_rx
+                    }
+                }
+                if ended {
+                    return Ok(());
+                }
+            }
+        })();
+        drop(tx);
+        if pulled.is_err() {
+            monitor.cancel();
+        }
+        let counted = run_interruptible(py, &monitor, move || {
+            done_rx
+                .recv()
+                .unwrap_or_else(|_| Err(Error::value("internal error: counting thread stopped")))
+        });
+        // An error while pulling (TypeError, KeyboardInterrupt, ...) wins over the
+        // worker's resulting `Interrupted`.
+        pulled?;
+        Ok(PyWordCounts { inner: counted? })
+    })
+}
+
+/// Learns merges from counts. Returns (vocab: dict[int, bytes], merges: list[tuple[bytes, bytes]],
+/// ran_out: bool).
+#[pyfunction]
+#[pyo3(signature = (counts, vocab_size, special_tokens, min_frequency=0, threads=None, progress=false))]
+fn train_from_counts<'py>(
+    py: Python<'py>,
+    counts: PyRef<'py, PyWordCounts>,
+    vocab_size: usize,
+    special_tokens: Vec<String>,
+    min_frequency: u64,
+    threads: Option<usize>,
+    progress: bool,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let opts = MergeOptions {
+        vocab_size,
+        special_tokens,
+        min_frequency,
+        threads,
+    };
+    let monitor = Monitor::new(progress);
+    let counts = &counts.inner;
+    let trained = run_interruptible(py, &monitor, || train::learn(counts, &opts, &monitor))?;
+    let vocab = PyDict::new(py);
+    for (id, bytes) in trained.vocab.iter().enumerate() {
+        vocab.set_item(id, PyBytes::new(py, bytes))?;
+    }
+    let merges = PyList::empty(py);
+    for (a, b) in &trained.merges {
+        merges.append(PyTuple::new(
+            py,
+            [PyBytes::new(py, a), PyBytes::new(py, b)],
+        )?)?;
+    }
+    PyTuple::new(
+        py,
+        [
+            vocab.into_any(),
+            merges.into_any(),
+            pyo3::types::PyBool::new(py, trained.ran_out)
+                .to_owned()
+                .into_any(),
+        ],
+    )
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyWordCounts>()?;
+    m.add_function(wrap_pyfunction!(count_files, m)?)?;
+    m.add_function(wrap_pyfunction!(count_iter, m)?)?;
+    m.add_function(wrap_pyfunction!(train_from_counts, m)?)?;
     Ok(())
 }

@@ -199,7 +199,7 @@ impl WordCounts {
 pub struct CountOptions {
     pub pretokenizer: Pretokenizer,
     pub special_tokens: Vec<String>,
-    /// Size of the rayon pool; `None` uses the global pool (all cores).
+    /// Size of the rayon pool; `None` uses all cores.
     pub threads: Option<usize>,
     /// Nominal chunk size in bytes (see `crate::chunk`); only changes speed and memory, never counts.
     pub chunk_size: usize,
@@ -218,20 +218,13 @@ impl Default for CountOptions {
     }
 }
 
-/// Runs `f` on a rayon pool of `threads` threads (the global pool for `None`).
+/// Runs `f` on a rayon pool of `threads` threads (all cores for `None`), from the fork-safe,
+/// cached pools of `crate::parallel`.
 pub fn with_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T> {
-    match threads {
-        None => Ok(f()),
-        Some(0) => Err(Error::value("threads must be at least 1")),
-        Some(n) => {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .thread_name(|i| format!("fastbpe-{i}"))
-                .build()
-                .map_err(|e| Error::value(format!("cannot start {n} threads: {e}")))?;
-            Ok(pool.install(f))
-        }
+    if threads == Some(0) {
+        return Err(Error::value("threads must be at least 1"));
     }
+    crate::parallel::install(threads, f)
 }
 
 /// One map per thread of the current rayon pool.

@@ -44,7 +44,7 @@ pub struct MergeOptions {
     pub special_tokens: Vec<String>,
     /// Pairs seen fewer times than this are never merged (0 and 1 both mean "any pair").
     pub min_frequency: u64,
-    /// Size of the rayon pool for the parallel parts; `None` uses the global pool.
+    /// Size of the rayon pool for the parallel parts; `None` uses all cores.
     pub threads: Option<usize>,
 }
 
