@@ -8,11 +8,17 @@
 
 from .registry import get_encoding, list_encoding_names
 from .tokenizer import GPT2_PATTERN, Encoding, Tokenizer
+from .training import WordCounts, count_words, train, train_bpe, train_from_counts
 
 __all__ = [
     "GPT2_PATTERN",
     "Encoding",
     "Tokenizer",
+    "WordCounts",
+    "count_words",
+    "train",
+    "train_bpe",
+    "train_from_counts",
     "get_encoding",
     "list_encoding_names",
 ]
