@@ -444,6 +444,52 @@ class Tokenizer:
     def decode_batch(self, batch: Sequence[Sequence[int]], *, errors: str = "replace") -> list[str]:
         return [self.decode(t, errors=errors) for t in batch]
 
+    # ---------------------------------------------------------------- files and conversions
+    # Thin delegates to fastbpe.io / fastbpe.convert (see those modules for the details).
+
+    def save(self, path: StrPath, *, format: str | None = None) -> None:
+        """Saves the tokenizer (fastbpe's own JSON by default; "hf", "tiktoken", "vocab-merges")."""
+        from .io import save
+
+        save(self, path, format=format)  # type: ignore[arg-type]
+
+    def save_tiktoken(self, path: StrPath) -> None:
+        """Writes a `.tiktoken` file (ranks only)."""
+        from .convert import save_tiktoken
+
+        save_tiktoken(self, path)
+
+    def save_vocab_merges(self, directory: StrPath) -> None:
+        """Writes GPT-2/HF `vocab.json` + `merges.txt` into `directory`."""
+        from .convert import save_vocab_merges
+
+        save_vocab_merges(self, directory)
+
+    def save_hf(self, path: StrPath) -> None:
+        """Writes a Hugging Face `tokenizer.json` that gives the same ids."""
+        from .convert import save_hf
+
+        save_hf(self, path)
+
+    def to_tiktoken(self) -> Any:
+        """A `tiktoken.Encoding` that gives the same ids."""
+        from .convert import to_tiktoken
+
+        return to_tiktoken(self)
+
+    def encode_file(
+        self,
+        path: StrPath | Sequence[StrPath],
+        out_path: StrPath,
+        dtype: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Encodes text file(s) into a `.npy`/`.bin` token file, streaming, on all cores; same
+        ids as `encode` on the whole text. See `fastbpe.io.encode_file` for the options."""
+        from .io import encode_file
+
+        return encode_file(self, path, out_path, dtype=dtype, **kwargs)
+
 
 class Encoding(Tokenizer):
     """A `Tokenizer` with tiktoken's `Encoding` defaults: `encode` raises on special-token text

@@ -5,6 +5,7 @@
 
 pub mod chunk;
 pub mod encode;
+pub mod encode_file;
 pub mod error;
 pub mod formats;
 pub mod monitor;

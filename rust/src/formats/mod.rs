@@ -3,6 +3,7 @@
 
 pub mod byte_mapping;
 pub mod hf_vocab_merges;
+pub mod native;
 pub mod tiktoken_file;
 
 use std::path::Path;

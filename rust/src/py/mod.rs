@@ -1,5 +1,6 @@
 //! The PyO3 layer: thin wrappers that convert types and errors. No tokenizer logic lives here.
 
+mod encode_file;
 mod errors;
 mod interrupt;
 mod tokenizer;
@@ -11,5 +12,6 @@ use pyo3::prelude::*;
 fn _fastbpe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     tokenizer::register(m)?;
     train::register(m)?;
+    encode_file::register(m)?;
     Ok(())
 }

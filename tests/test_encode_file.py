@@ -1,0 +1,294 @@
+"""`encode_file`: corpus -> token file, streamed, parallel, same ids as one `encode` call."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import fastbpe
+import numpy as np
+import pytest
+from fastbpe.io import encode_file, load_tokens
+
+EOT = "<|endoftext|>"
+CL100K_PATTERN = (
+    r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"
+    r"|\s++$|\s*[\r\n]|\s+(?!\S)|\s"
+)
+
+# Text built to put chunk boundaries in the awkward places: inside runs of spaces and newlines,
+# inside multi-byte characters, inside and between special tokens (one a prefix of another).
+TRICKY = (
+    "a \nb\n\n  \n\tc   d\r\n\r\n"
+    "é日本語🙂👩‍💻 x\n"
+    f"{EOT}{EOT}{EOT}<|endoftext|<|end{EOT}\n"
+    " \n \n" + " " * 37 + "\n" * 5 + "z"
+    "don't I'LL we've\n"
+    "1234567 89\n"
+    "... !!! ???\n"
+    "\u00a0\u2003\u3000 nbsp\n"
+)
+
+
+@pytest.fixture(scope="module")
+def ranks(gpt2_tiktoken) -> dict[bytes, int]:
+    return gpt2_tiktoken._mergeable_ranks
+
+
+@pytest.fixture(scope="module")
+def two_eots(ranks) -> fastbpe.Tokenizer:
+    """GPT-2 plus a second special token of which <|endoftext|> is a prefix."""
+    return fastbpe.Tokenizer.from_ranks(ranks, {EOT: 50256, EOT + EOT: 50257})
+
+
+@pytest.fixture(scope="module")
+def cl100k_like(ranks) -> fastbpe.Tokenizer:
+    """GPT-2's ranks under cl100k's pattern: newlines are not always safe cuts there."""
+    return fastbpe.Tokenizer.from_ranks(ranks, {EOT: 50256}, pattern=CL100K_PATTERN)
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    p = tmp_path / name
+    p.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    return p
+
+
+def encode_to_list(tok, tmp_path: Path, text: str, **kw) -> list[int]:
+    src = write(tmp_path, "in.txt", text)
+    out = tmp_path / "out.npy"
+    encode_file(tok, src, out, **kw)
+    return load_tokens(out).tolist()
+
+
+def test_gpt2_equals_tiktoken_on_varied_text(tmp_path, gpt2_fastbpe, gpt2_tiktoken, varied_text):
+    text = varied_text[:1_500_000]
+    src = write(tmp_path, "v.txt", text)
+    out = tmp_path / "v.npy"
+    r = fastbpe.io.encode_file(gpt2_fastbpe, src, out, chunk_size=4096, threads=2)
+    ids = np.load(out)
+    assert ids.dtype == np.uint16
+    want = gpt2_tiktoken.encode(text, allowed_special="all")
+    assert ids.tolist() == want
+    assert r.tokens == len(want) and r.bytes == len(text.encode()) and r.dtype == "uint16"
+    assert r.format == "npy" and r.files == 1
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 5, 8, 13, 64, 1 << 20])
+def test_tiny_chunks_equal_one_call(tmp_path, two_eots, chunk_size):
+    text = TRICKY * 7
+    got = encode_to_list(two_eots, tmp_path, text, chunk_size=chunk_size, threads=2)
+    assert got == two_eots.encode(text, allowed_special="all")
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 7, 100])
+def test_tiny_chunks_custom_pattern(tmp_path, cl100k_like, chunk_size):
+    text = (TRICKY + ".\n\n!\n:\n,x\nfoo.\n") * 5
+    got = encode_to_list(cl100k_like, tmp_path, text, chunk_size=chunk_size)
+    assert got == cl100k_like.encode(text, allowed_special="all")
+
+
+def test_random_texts_random_chunks(tmp_path, two_eots):
+    import random
+
+    rng = random.Random(7)
+    alphabet = [
+        " ",
+        "  ",
+        "\n",
+        "\n\n",
+        "\t",
+        "a",
+        "bc",
+        "é",
+        "日",
+        "🙂",
+        EOT,
+        EOT + EOT,
+        "'s",
+        "9",
+    ]
+    for _ in range(30):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 300)))
+        size = rng.choice([1, 2, 3, 4, 9, 31])
+        got = encode_to_list(two_eots, tmp_path, text, chunk_size=size)
+        assert got == two_eots.encode(text, allowed_special="all"), (text, size)
+
+
+def test_allowed_special_and_separator(tmp_path, two_eots):
+    text = f"one{EOT}two{EOT}{EOT}three"
+    a = write(tmp_path, "a.txt", text)
+    b = write(tmp_path, "b.txt", "four")
+    out = tmp_path / "o.bin"
+    encode_file(two_eots, [a, b], out, allowed_special=(), separator=EOT, chunk_size=2)
+    want = two_eots.encode_ordinary(text) + [50256] + two_eots.encode_ordinary("four")
+    assert load_tokens(out).tolist() == want
+    encode_file(two_eots, [a], out, allowed_special={EOT}, chunk_size=3)
+    assert load_tokens(out).tolist() == two_eots.encode(text, allowed_special={EOT})
+    encode_file(two_eots, [b, b], out, separator=50257)
+    four = two_eots.encode("four")
+    assert load_tokens(out).tolist() == four + [50257] + four
+    with pytest.raises(ValueError, match="not special tokens"):
+        encode_file(two_eots, [a], out, allowed_special={"<|nope|>"})
+    with pytest.raises(ValueError, match="separator"):
+        encode_file(two_eots, [a], out, separator="two words")
+
+
+def test_threads_do_not_change_ids(tmp_path, gpt2_fastbpe, varied_text):
+    src = write(tmp_path, "t.txt", varied_text[:300_000])
+    outs = []
+    for threads in (1, 2, 3):
+        out = tmp_path / f"t{threads}.npy"
+        encode_file(gpt2_fastbpe, src, out, threads=threads, chunk_size=1000)
+        outs.append(np.load(out))
+    assert all((o == outs[0]).all() for o in outs)
+
+
+def test_empty_file_gives_empty_array(tmp_path, gpt2_fastbpe):
+    src = write(tmp_path, "e.txt", "")
+    out = tmp_path / "e.npy"
+    r = encode_file(gpt2_fastbpe, src, out)
+    arr = np.load(out)
+    assert arr.shape == (0,) and arr.dtype == np.uint16 and r.tokens == 0
+    encode_file(gpt2_fastbpe, src, tmp_path / "e.bin")
+    assert (tmp_path / "e.bin").stat().st_size == 0
+    assert load_tokens(tmp_path / "e.bin").shape == (0,)
+
+
+def test_dtypes(tmp_path, ranks, gpt2_fastbpe):
+    src = write(tmp_path, "d.txt", "hello world")
+    out = tmp_path / "d.npy"
+    encode_file(gpt2_fastbpe, src, out, dtype=np.uint32)
+    arr = np.load(out)
+    assert arr.dtype == np.uint32 and arr.tolist() == [31373, 995]
+    big = fastbpe.Tokenizer.from_ranks(ranks, {"<|big|>": 70_000})
+    encode_file(big, src, out)
+    assert np.load(out).dtype == np.uint32
+    with pytest.raises(ValueError, match="uint16"):
+        encode_file(big, src, out, dtype="uint16")
+    with pytest.raises(ValueError, match="dtype"):
+        encode_file(gpt2_fastbpe, src, out, dtype="int8")
+    out_bin = tmp_path / "d.bin"
+    encode_file(gpt2_fastbpe, src, out_bin, dtype="uint32")
+    assert load_tokens(out_bin, np.uint32).tolist() == [31373, 995]
+    with pytest.raises(ValueError, match="whole number"):
+        load_tokens(write(tmp_path, "odd.bin", b"\x00\x01\x02"), np.uint16)
+
+
+def test_invalid_utf8_names_offset_and_leaves_nothing(tmp_path, gpt2_fastbpe):
+    data = ("hello world\n" * 5000).encode()
+    bad = data[:40_003] + b"\xff" + data[40_003:]
+    d = tmp_path / "inv"
+    d.mkdir()
+    src = write(d, "bad.txt", bad)
+    out = d / "bad.npy"
+    with pytest.raises(ValueError, match=r"bad\.txt.*byte offset 40003"):
+        encode_file(gpt2_fastbpe, src, out, chunk_size=100)
+    assert sorted(os.listdir(d)) == ["bad.txt"]
+    r = encode_file(gpt2_fastbpe, src, out, errors="replace", chunk_size=100)
+    want = gpt2_fastbpe.encode(bad.decode("utf-8", errors="replace"))
+    assert np.load(out).tolist() == want and r.tokens == len(want)
+
+
+def test_failure_keeps_previous_output(tmp_path, gpt2_fastbpe):
+    good = write(tmp_path, "g.txt", "good text\n")
+    out = tmp_path / "keep.npy"
+    encode_file(gpt2_fastbpe, good, out)
+    before = out.read_bytes()
+    bad = write(tmp_path, "b.txt", b"ok\n\xc3")
+    with pytest.raises(ValueError, match="UTF-8"):
+        encode_file(gpt2_fastbpe, [good, bad], out)
+    assert out.read_bytes() == before
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_bad_arguments(tmp_path, gpt2_fastbpe):
+    src = write(tmp_path, "x.txt", "x")
+    with pytest.raises(FileNotFoundError):
+        encode_file(gpt2_fastbpe, tmp_path / "missing.txt", tmp_path / "o.npy")
+    with pytest.raises(IsADirectoryError):
+        encode_file(gpt2_fastbpe, tmp_path, tmp_path / "o.npy")
+    with pytest.raises(ValueError, match=r"\.npy.*\.bin"):
+        encode_file(gpt2_fastbpe, src, tmp_path / "o.txt")
+    with pytest.raises(FileNotFoundError):
+        encode_file(gpt2_fastbpe, src, tmp_path / "no" / "dir" / "o.npy")
+    existing = tmp_path / "o.npy"
+    existing.write_bytes(b"")
+    with pytest.raises(ValueError, match="also an input"):
+        encode_file(gpt2_fastbpe, [src, existing], existing)
+    with pytest.raises(ValueError, match="no input"):
+        encode_file(gpt2_fastbpe, [], tmp_path / "o.npy")
+    with pytest.raises(ValueError, match="errors"):
+        encode_file(gpt2_fastbpe, src, tmp_path / "o.npy", errors="ignore")
+    with pytest.raises(ValueError, match="threads"):
+        encode_file(gpt2_fastbpe, src, tmp_path / "o.npy", threads=0)
+
+
+def test_npy_is_memory_mappable_and_loads_everywhere(tmp_path, gpt2_fastbpe, varied_text):
+    src = write(tmp_path, "m.txt", varied_text[:100_000])
+    out = tmp_path / "m.npy"
+    encode_file(gpt2_fastbpe, src, out)
+    mm = np.load(out, mmap_mode="r")
+    assert mm.tolist() == gpt2_fastbpe.encode(varied_text[:100_000], allowed_special="all")
+    # The header is 128 bytes, so the data is 64-byte aligned.
+    with open(out, "rb") as f:
+        assert f.read(6) == b"\x93NUMPY"
+    assert out.stat().st_size == 128 + mm.nbytes
+
+
+def test_ctrl_c_leaves_no_output(tmp_path, varied_text, gpt2_files):
+    big = tmp_path / "big.txt"
+    chunk = varied_text[:2_000_000].encode()
+    with open(big, "wb") as f:
+        for _ in range(20):
+            f.write(chunk)
+    out = tmp_path / "big.npy"
+    script = textwrap.dedent(
+        f"""
+        import sys, fastbpe
+        from fastbpe.io import encode_file
+        enc = fastbpe.get_encoding("gpt2")
+        print("ready", flush=True)
+        try:
+            encode_file(enc, {str(big)!r}, {str(out)!r}, threads=1)
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+            sys.exit(3)
+        print("finished", flush=True)
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 3, (stdout, stderr)
+    assert "interrupted" in stdout
+    assert sorted(os.listdir(tmp_path)) == ["big.txt"]
+
+
+def test_stdin_input(tmp_path, gpt2_files):
+    out = tmp_path / "s.npy"
+    text = "from stdin\n" * 1000 + EOT + " end"
+    script = (
+        "import fastbpe\nfrom fastbpe.io import encode_file\n"
+        f"encode_file(fastbpe.get_encoding('gpt2'), '-', {str(out)!r}, chunk_size=7)\n"
+    )
+    subprocess.run([sys.executable, "-c", script], input=text.encode(), check=True)
+    enc = fastbpe.get_encoding("gpt2")
+    assert np.load(out).tolist() == enc.encode(text, allowed_special="all")
+
+
+def test_tokenizer_method_if_present(tmp_path, gpt2_fastbpe):
+    if not hasattr(gpt2_fastbpe, "encode_file"):
+        pytest.skip("Tokenizer.encode_file not wired yet")
+    src = write(tmp_path, "x.txt", "hello world")
+    gpt2_fastbpe.encode_file(src, tmp_path / "x.npy")
+    assert np.load(tmp_path / "x.npy").tolist() == [31373, 995]
