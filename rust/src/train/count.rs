@@ -8,20 +8,16 @@
 //! - Every thread of the pool owns one map for the whole job (`ThreadMaps`), so memory is
 //!   `threads x distinct words`, not `chunks x distinct words`, and the maps are merged once, in a
 //!   tree, at the end.
-//! - A piece is looked up by `&[u8]` and only copied when it is new. Keys up to 22 bytes (nearly all
-//!   pre-tokens) live inside the table entry (`Word`), so the common case allocates nothing and a
-//!   map entry is 32 bytes plus the table's control byte.
-//! - FxHash (rustc-hash): keys are short, and HashDoS is not a concern for a local corpus.
+//! - A piece is looked up by `&[u8]` and only copied when it is new, into a table built for this
+//!   (`table::ByteCounter`: hash kept per slot, short keys inline, long keys in an arena); see its
+//!   notes for the numbers against `HashMap`.
 //! - Files are read with positional reads of ~1 MiB chunks (bounded memory, no mmap page-cache
 //!   pressure) and cut at safe boundaries by `crate::chunk`.
 
-use std::borrow::Borrow;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 
 use crate::chunk::{self, Cutter, FileChunks, Utf8Mode};
 use crate::error::{Error, Result};
@@ -29,72 +25,17 @@ use crate::monitor::{Monitor, Unit};
 use crate::pretokenize::Pretokenizer;
 use crate::special::{Segment, SpecialMatcher};
 
-const INLINE: usize = 22;
-
-/// A word's bytes, stored inline when short (no allocation), else on the heap.
-/// Hashes and compares exactly as the `[u8]` it holds, so maps can be queried with `&[u8]`.
-#[derive(Clone)]
-enum Word {
-    Inline { len: u8, data: [u8; INLINE] },
-    Heap(Box<[u8]>),
-}
-
-impl Word {
-    #[inline]
-    fn new(bytes: &[u8]) -> Self {
-        if bytes.len() <= INLINE {
-            let mut data = [0u8; INLINE];
-            data[..bytes.len()].copy_from_slice(bytes);
-            Word::Inline {
-                len: bytes.len() as u8,
-                data,
-            }
-        } else {
-            Word::Heap(bytes.into())
-        }
-    }
-
-    #[inline]
-    fn as_bytes(&self) -> &[u8] {
-        match self {
-            Word::Inline { len, data } => &data[..*len as usize],
-            Word::Heap(b) => b,
-        }
-    }
-}
-
-impl Borrow<[u8]> for Word {
-    #[inline]
-    fn borrow(&self) -> &[u8] {
-        self.as_bytes()
-    }
-}
-
-impl Hash for Word {
-    #[inline]
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_bytes().hash(state)
-    }
-}
-
-impl PartialEq for Word {
-    #[inline]
-    fn eq(&self, other: &Self) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl Eq for Word {}
+use super::table::ByteCounter;
 
 /// Counts of distinct pre-tokens (byte strings), 64-bit.
 #[derive(Clone, Default)]
 pub struct WordCounts {
-    map: FxHashMap<Word, u64>,
+    table: ByteCounter,
 }
 
 impl std::fmt::Debug for WordCounts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "WordCounts({} distinct)", self.map.len())
+        write!(f, "WordCounts({} distinct)", self.table.len())
     }
 }
 
@@ -105,52 +46,42 @@ impl WordCounts {
 
     /// Number of distinct words.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.table.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.table.is_empty()
     }
 
     /// Adds `n` occurrences of `word` (saturating at `u64::MAX`).
     #[inline]
     pub fn add(&mut self, word: &[u8], n: u64) {
-        if let Some(c) = self.map.get_mut(word) {
-            *c = c.saturating_add(n);
-        } else if n > 0 {
-            self.map.insert(Word::new(word), n);
-        }
+        self.table.add(word, n);
     }
 
     /// The count of `word` (0 when absent).
     pub fn get(&self, word: &[u8]) -> u64 {
-        self.map.get(word).copied().unwrap_or(0)
+        self.table.get(word)
     }
 
     /// Total number of word occurrences.
     pub fn total(&self) -> u64 {
-        self.map.values().fold(0u64, |a, &b| a.saturating_add(b))
+        self.table
+            .iter()
+            .fold(0u64, |a, (_, b)| a.saturating_add(b))
     }
 
-    /// Adds all counts of `other` (the reduce step). Iterates the smaller map.
+    /// Adds all counts of `other` (the reduce step). Adds the smaller table into the larger.
     pub fn merge(&mut self, mut other: WordCounts) {
-        if other.map.len() > self.map.len() {
+        if other.len() > self.len() {
             std::mem::swap(self, &mut other);
         }
-        self.map.reserve(other.map.len() / 2);
-        for (w, n) in other.map {
-            match self.map.get_mut(w.as_bytes()) {
-                Some(c) => *c = c.saturating_add(n),
-                None => {
-                    self.map.insert(w, n);
-                }
-            }
-        }
+        self.table.merge_from(&other.table);
     }
 
     /// All (word, count) pairs, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], u64)> + '_ {
-        self.map.iter().map(|(w, &n)| (w.as_bytes(), n))
+        self.table.iter()
     }
 
     /// All (word, count) pairs sorted by word bytes (deterministic order, for saving or tests).
@@ -158,6 +89,11 @@ impl WordCounts {
         let mut v: Vec<_> = self.iter().collect();
         v.sort_unstable();
         v
+    }
+
+    /// Approximate bytes of memory held.
+    pub fn memory(&self) -> usize {
+        self.table.memory()
     }
 
     /// Pre-tokenizes `text` (special tokens removed first, as document separators) and counts its
@@ -181,15 +117,8 @@ impl WordCounts {
 
     #[inline]
     fn count_plain(&mut self, text: &str, pretokenizer: &Pretokenizer) -> Result<()> {
-        let map = &mut self.map;
-        pretokenizer.for_each_piece(text, |piece| {
-            let b = piece.as_bytes();
-            if let Some(c) = map.get_mut(b) {
-                *c += 1;
-            } else {
-                map.insert(Word::new(b), 1);
-            }
-        })
+        let table = &mut self.table;
+        pretokenizer.for_each_piece(text, |piece| table.add(piece.as_bytes(), 1))
     }
 }
 

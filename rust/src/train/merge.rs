@@ -407,7 +407,13 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
         }
         drop(list);
 
-        deltas.clear();
+        // Iterating or clearing a hash map costs its capacity, not its length: after one of the
+        // first, huge merges, reusing the map would make every later (small) merge pay for it.
+        if deltas.capacity() > 4096 {
+            deltas = FxHashMap::default();
+        } else {
+            deltas.clear();
+        }
         new_pairs.clear();
         if todo.len() >= PAR_WORDS && rayon::current_num_threads() > 1 {
             let ptr = SymsPtr(words.syms.as_mut_ptr());

@@ -22,6 +22,7 @@
 
 pub mod count;
 pub mod merge;
+pub mod table;
 
 use std::path::Path;
 
