@@ -5,10 +5,11 @@ Each measurement runs in a fresh subprocess that reports its own wall time and p
 file to a uint16 file and stream the input in bounded memory:
 
 * fastbpe: `fastbpe encode -t gpt2 FILE -o OUT.npy --no-special --threads N` (the CLI itself);
-* tiktoken: `encode_ordinary_batch(lines, num_threads=N)` over 8 MB batches of lines, ids appended
-  to a uint16 file (tiktoken's own thread pool, as its docs recommend);
+* tiktoken: `encode_ordinary_batch(pieces, num_threads=N)` over 8 MB batches of text split into
+  lines at safe cuts (before a newline that follows a non-space, so the ids equal one `encode` of
+  the whole file), ids appended to a uint16 file (tiktoken's own thread pool);
 * HF tokenizers: GPT-2's `vocab.json`/`merges.txt` with a `ByteLevel` pre-tokenizer (gives
-  tiktoken's ids), `encode_batch(lines)` over the same batches, `RAYON_NUM_THREADS=N`.
+  tiktoken's ids), `encode_batch(pieces)` over the same batches, `RAYON_NUM_THREADS=N`.
 
 Every tool's output is checked against fastbpe's (same ids) before its time is reported.
 
@@ -34,18 +35,35 @@ HERE = Path(__file__).resolve().parent
 SCALE = HERE.parent.parent / "shared" / "corpora" / "scale_corpus.py"
 
 RUNNER = textwrap.dedent(
-    """
-    import json, os, resource, sys, time
+    r"""
+    import json, os, re, resource, sys, time
     tool, src, out, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     BATCH = 8 << 20
+    # Safe cuts for GPT-2's pattern: before a newline that follows a non-space character. Cutting
+    # at every newline would change ids ("a \n  b" is "a", " \n ", " b" but "a \n" + "  b"
+    # gives "a", " \n", " ", " b"), so the peers' output would not be comparable.
+    SAFE = re.compile(r"(?<=\S)(?=\n)")
 
     def batches(path):
+        carry = ""
         with open(path, "r", encoding="utf-8", newline="") as f:
             while True:
-                lines = f.readlines(BATCH)
-                if not lines:
-                    return
-                yield lines
+                block = f.read(BATCH)
+                if not block:
+                    break
+                text = carry + block
+                cut = len(text)
+                while True:
+                    cut = text.rfind("\n", 0, cut)
+                    if cut <= 0 or not text[cut - 1].isspace():
+                        break
+                if cut <= 0:
+                    carry = text
+                    continue
+                carry = text[cut:]
+                yield SAFE.split(text[:cut])
+        if carry:
+            yield [carry]
 
     t0 = time.perf_counter()
     if tool == "fastbpe":
@@ -58,7 +76,7 @@ RUNNER = textwrap.dedent(
         if tool == "tiktoken":
             import tiktoken
             enc = tiktoken.get_encoding("gpt2")
-            encode = lambda lines: enc.encode_ordinary_batch(lines, num_threads=threads)
+            encode = lambda pieces: enc.encode_ordinary_batch(pieces, num_threads=threads)
         else:
             import tokenizers
             from tokenizers import decoders, models, pre_tokenizers
@@ -66,13 +84,13 @@ RUNNER = textwrap.dedent(
             tok = tokenizers.Tokenizer(models.BPE.from_file(d + "/encoder.json", d + "/vocab.bpe"))
             tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
             tok.decoder = decoders.ByteLevel()
-            encode = lambda lines: [
-                e.ids for e in tok.encode_batch(lines, add_special_tokens=False)
+            encode = lambda pieces: [
+                e.ids for e in tok.encode_batch(pieces, add_special_tokens=False)
             ]
         t0 = time.perf_counter()
         with open(out, "wb") as f:
-            for lines in batches(src):
-                for ids in encode(lines):
+            for pieces in batches(src):
+                for ids in encode(pieces):
                     np.asarray(ids, dtype=np.uint16).tofile(f)
     secs = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -47,7 +47,7 @@ def fails(*args: str, match: str, **kw) -> str:
 
 def test_sample_corpus_ships_with_the_package():
     assert SAMPLE.is_file()
-    text = SAMPLE.read_text(encoding="utf-8")
+    text = SAMPLE.read_bytes().decode("utf-8")
     assert 200_000 <= len(text.encode()) <= 500_000
     assert text.count(EOT) > 100
 
@@ -65,7 +65,7 @@ def test_main_job_on_builtin_corpus(tmp_path):
     assert b"tokens" in proc.stderr
     ids = np.load(out)
     assert ids.dtype == np.uint16
-    text = SAMPLE.read_text(encoding="utf-8")
+    text = SAMPLE.read_bytes().decode("utf-8")
     assert ids.tolist() == tok.encode(text)
 
     info = ok("info", "-t", tok_path).stdout.decode()
@@ -82,7 +82,7 @@ def test_main_job_on_builtin_corpus(tmp_path):
 
     back = tmp_path / "back.txt"
     ok("decode", "-t", tok_path, out, "-o", back)
-    assert back.read_text(encoding="utf-8") == text
+    assert back.read_bytes().decode("utf-8") == text
 
 
 def test_train_options(tmp_path):
@@ -211,3 +211,29 @@ def test_console_script_installed():
         pytest.skip("the fastbpe console script is not on PATH in this environment")
     proc = subprocess.run([exe, "--version"], capture_output=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith(b"fastbpe ")
+
+
+def test_ctrl_c_exits_130_and_leaves_nothing(tmp_path, varied_text):
+    import signal
+    import time
+
+    big = tmp_path / "big.txt"
+    block = varied_text[:2_000_000].encode()
+    with open(big, "wb") as f:
+        for _ in range(20):
+            f.write(block)
+    out = tmp_path / "big.npy"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fastbpe", "encode", "-t", "gpt2", str(big), "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.time() + 60
+    # Wait until the temporary output exists: encoding has started.
+    while time.time() < deadline and not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err and b"interrupted" in err
+    assert sorted(os.listdir(tmp_path)) == ["big.txt"]

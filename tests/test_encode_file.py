@@ -111,12 +111,34 @@ def test_random_texts_random_chunks(tmp_path, two_eots):
         EOT + EOT,
         "'s",
         "9",
+        "\r\n",
+        "\r",
+        ".",
+        "\u3000",
     ]
     for _ in range(30):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 300)))
         size = rng.choice([1, 2, 3, 4, 9, 31])
         got = encode_to_list(two_eots, tmp_path, text, chunk_size=size)
         assert got == two_eots.encode(text, allowed_special="all"), (text, size)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 4, 50, 1000])
+def test_crlf_and_newline_free_files_are_chunked(tmp_path, two_eots, cl100k_like, chunk_size):
+    """Every newline of a CRLF file follows a carriage return (whitespace), and a file may have
+    no newline at all: such inputs still split into many chunks, with the same ids."""
+    texts = [
+        "Hello world, line é\r\n" * 300,
+        "words  and more words, " * 300,
+        f"doc one\r\n{EOT}\r\nline two.\r\n \r\n" * 150,
+    ]
+    for tok in (two_eots, cl100k_like):
+        for text in texts:
+            src = write(tmp_path, "c.txt", text)
+            r = encode_file(tok, src, tmp_path / "c.npy", chunk_size=chunk_size)
+            assert load_tokens(tmp_path / "c.npy").tolist() == tok.encode(text)
+            if tok is two_eots and chunk_size < 100:
+                assert r.chunks > len(text) // (4 * chunk_size + 64), (text[:30], r.chunks)
 
 
 def test_allowed_special_and_separator(tmp_path, two_eots):

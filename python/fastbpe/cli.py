@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -219,6 +220,8 @@ def _show(b: bytes) -> str:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from .io import encode_file
+
     tok = _load_tokenizer(args.tokenizer)
     vocab = tok.vocab
     specials = tok.special_tokens
@@ -243,17 +246,25 @@ def cmd_info(args: argparse.Namespace) -> int:
         ((b, i) for i, b in vocab.items() if i not in special_ids),
         key=lambda bi: (-len(bi[0]), bi[1]),
     )[: args.top]
-    print(f"longest tokens: {', '.join(f'{_show(b)} ({len(b)} B)' for b, _ in longest)}")
+    print("longest tokens:")
+    for b, i in longest:
+        print(f"  {i:>8}  {len(b):>4} B  {_show(b)}")
     sample = args.sample or sample_path()
     data = Path(sample).read_bytes()
     text = data.decode("utf-8", errors="replace")
     t0 = time.perf_counter()
     ids = tok.encode(text, allowed_special="all")
     one = time.perf_counter() - t0
-    lines = text.splitlines(keepends=True)
-    t0 = time.perf_counter()
-    tok.encode_batch(lines, allowed_special="all", num_threads=args.threads)
-    batch = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory(prefix="fastbpe-info-") as tmp:
+        r = encode_file(
+            tok,
+            sample,
+            os.path.join(tmp, "t.npy"),
+            errors="replace",
+            threads=args.threads,
+            progress=False,
+            chunk_size=64 << 10,
+        )
     mb = len(data) / 1e6
     name = "built-in sample" if args.sample is None else sample
     print(f"sample:         {name}, {_fmt_bytes(len(data))}, {len(ids):,} tokens")
@@ -263,8 +274,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             f"{len(text) / len(ids):.2f} characters/token"
         )
     print(
-        f"throughput:     {mb / one:.1f} MB/s (one call), "
-        f"{mb / batch:.1f} MB/s (batch of lines, {args.threads or 'all'} threads)"
+        f"throughput:     {mb / one:.1f} MB/s (encode, one thread), "
+        f"{r.mb_per_s:.1f} MB/s (encode_file, {args.threads or os.cpu_count()} threads)"
     )
     return 0
 

@@ -188,6 +188,7 @@ class EncodeFileResult:
     dtype: str
     format: str
     files: int
+    chunks: int
     seconds: float
 
     @property
@@ -299,6 +300,7 @@ def encode_file(
         dtype=str(stats["dtype"]),
         format=str(stats["format"]),
         files=int(stats["files"]),
+        chunks=int(stats["chunks"]),
         seconds=float(stats["seconds"]),
     )
 

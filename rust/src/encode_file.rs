@@ -45,7 +45,7 @@ use std::sync::mpsc;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::chunk::{self, ChunkReader, CutRule, Cutter, Utf8Mode};
+use crate::chunk::{self, Chunk, Cut, CutRule, Cutter, Utf8Mode};
 use crate::error::{Error, Result};
 use crate::monitor::{Monitor, Unit};
 use crate::parallel;
@@ -236,6 +236,7 @@ pub fn encode_files(
         Allowed::Only(&specials)
     };
     let cutter = Cutter::new(&specials, CutRule::for_pattern(tok.pretokenizer()))?;
+    let special_bytes: Vec<Vec<u8>> = specials.iter().map(|s| s.as_bytes().to_vec()).collect();
     let total = check_inputs(inputs, output)?;
 
     let mut tmp = TempFile::create(output)?;
@@ -258,6 +259,7 @@ pub fn encode_files(
         tok,
         allowed,
         cutter: &cutter,
+        specials: &special_bytes,
         utf8: opts.utf8,
         dtype,
         chunk_size: opts.chunk_size.max(1),
@@ -357,6 +359,8 @@ struct Job<'a> {
     tok: &'a Tokenizer,
     allowed: Allowed<'a>,
     cutter: &'a Cutter,
+    /// The special tokens recognized (and so cut before), as bytes.
+    specials: &'a [Vec<u8>],
     utf8: Utf8Mode,
     dtype: Dtype,
     chunk_size: usize,
@@ -416,7 +420,7 @@ impl<'a> Job<'a> {
         'a: 's,
     {
         let context: std::sync::Arc<str> = name.into();
-        let mut chunks = ChunkReader::new(input, self.cutter.clone(), self.chunk_size, name);
+        let mut chunks = Chunker::new(input, self.cutter, self.specials, self.chunk_size, name);
         loop {
             self.permits.acquire(self)?;
             let chunk = match chunks.next_chunk() {
@@ -464,6 +468,170 @@ impl<'a> Job<'a> {
             return Err(Error::value("stopped after an earlier error"));
         }
         Ok(())
+    }
+}
+
+/// Chunks bigger than `FALLBACK_AFTER * chunk_size` without a `chunk.rs` safe cut are cut by the
+/// wider fallback rule of [`Chunker`].
+const FALLBACK_AFTER: usize = 2;
+
+/// Bytes read per `read` call at least (and the slack kept beyond a chunk's nominal end).
+const READ_BLOCK: usize = 64 * 1024;
+
+/// Cuts a stream into chunks at safe cuts: `chunk.rs`'s rule first (before a recognized special
+/// token, or before a `\n` after a non-space), like `chunk::ChunkReader`, plus a fallback so that
+/// memory stays bounded and work parallel on inputs where that rule finds no cut for a long
+/// stretch: CRLF files (every `\n` follows `\r`, which is whitespace) and files without newlines.
+///
+/// Fallback rule, tried only once a chunk has grown past `FALLBACK_AFTER * chunk_size`:
+/// * GPT-2's pattern: before any ASCII whitespace byte that follows a non-whitespace character.
+///   This is `chunk.rs`'s argument with `\n` replaced by any `\s` character: it used only that the
+///   character at the cut is whitespace and the one before is not (no alternative of the pattern
+///   matches across such a point; whitespace runs before it end at a non-space inside the chunk;
+///   matching restarts at the cut in both texts).
+/// * Other patterns (`chunk.rs`'s `AlnumNewline`): before a `\r` that follows an ASCII letter or
+///   digit (the CRLF form of that rule; `\r` is whitespace and `[\r\n]` in every pattern it names).
+/// * Special-token-only cutting: no fallback.
+///
+/// In both cases the cut must not be straddled by a recognized special token.
+struct Chunker<'c, R: Read> {
+    inner: R,
+    cutter: &'c Cutter,
+    specials: &'c [Vec<u8>],
+    max_special: usize,
+    chunk_size: usize,
+    buf: Vec<u8>,
+    offset: u64,
+    eof: bool,
+    name: String,
+}
+
+impl<'c, R: Read> Chunker<'c, R> {
+    fn new(
+        inner: R,
+        cutter: &'c Cutter,
+        specials: &'c [Vec<u8>],
+        chunk_size: usize,
+        name: &str,
+    ) -> Self {
+        Chunker {
+            inner,
+            cutter,
+            specials,
+            max_special: specials.iter().map(Vec::len).max().unwrap_or(0),
+            chunk_size: chunk_size.max(1),
+            buf: Vec::new(),
+            offset: 0,
+            eof: false,
+            name: name.to_string(),
+        }
+    }
+
+    /// Reads until `buf` holds at least `want` bytes or the input ends.
+    fn fill(&mut self, want: usize) -> Result<()> {
+        while !self.eof && self.buf.len() < want {
+            let old = self.buf.len();
+            self.buf.resize(old + (want - old).max(READ_BLOCK), 0);
+            let mut filled = old;
+            while filled < self.buf.len() {
+                match self.inner.read(&mut self.buf[filled..]) {
+                    Ok(0) => {
+                        self.eof = true;
+                        break;
+                    }
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        self.buf.truncate(filled);
+                        return Err(Error::io(&self.name, e));
+                    }
+                }
+            }
+            self.buf.truncate(filled);
+        }
+        Ok(())
+    }
+
+    /// The next chunk (never empty), or `None` at the end of the input.
+    fn next_chunk(&mut self) -> Result<Option<Chunk>> {
+        let mut want = self.chunk_size + READ_BLOCK;
+        loop {
+            self.fill(want)?;
+            if self.buf.is_empty() {
+                return Ok(None);
+            }
+            let from = self.chunk_size.min(self.buf.len());
+            let primary = self.cutter.find_cut(&self.buf, 0, from, self.eof);
+            let cut = match primary {
+                Cut::At(p) => Some(p),
+                Cut::End | Cut::NeedMore => None,
+            }
+            .or_else(|| {
+                (self.buf.len() >= FALLBACK_AFTER * self.chunk_size)
+                    .then(|| self.fallback_cut(from))
+                    .flatten()
+            })
+            .or_else(|| (primary == Cut::End || self.eof).then_some(self.buf.len()));
+            if let Some(p) = cut {
+                let rest = self.buf.split_off(p);
+                let data = std::mem::replace(&mut self.buf, rest);
+                let chunk = Chunk {
+                    offset: self.offset,
+                    data,
+                };
+                self.offset += p as u64;
+                return Ok(Some(chunk));
+            }
+            // Doubling keeps re-scanning linear overall when a long stretch has no cut at all.
+            want = self.buf.len().saturating_mul(2);
+        }
+    }
+
+    /// The first fallback cut at or after `from` that can be decided from `buf`.
+    fn fallback_cut(&self, from: usize) -> Option<usize> {
+        let rule = self.cutter.rule();
+        if rule == CutRule::SpecialOnly {
+            return None;
+        }
+        // Deciding `p` looks at most `max_special - 1` bytes past it (none exist past the end).
+        let end = if self.eof {
+            self.buf.len()
+        } else {
+            self.buf.len().checked_sub(self.max_special)?
+        };
+        (from.max(1)..end).find(|&p| {
+            let ok = match rule {
+                CutRule::NonSpaceNewline => {
+                    self.buf[p].is_ascii_whitespace() && self.non_space_before(p)
+                }
+                CutRule::AlnumNewline => {
+                    self.buf[p] == b'\r' && self.buf[p - 1].is_ascii_alphanumeric()
+                }
+                CutRule::SpecialOnly => false,
+            };
+            ok && !self.straddled(p)
+        })
+    }
+
+    /// Whether the character that ends at `p` is valid UTF-8 and not whitespace.
+    fn non_space_before(&self, p: usize) -> bool {
+        let start = p.saturating_sub(4);
+        let Some(lead) = (start..p).rev().find(|&i| (self.buf[i] & 0xC0) != 0x80) else {
+            return false;
+        };
+        match std::str::from_utf8(&self.buf[lead..p]) {
+            Ok(s) => s.chars().next().is_some_and(|c| !c.is_whitespace()),
+            Err(_) => false,
+        }
+    }
+
+    /// Whether an occurrence of a recognized special token starts before `p` and ends after it.
+    /// (None can start before the buffer: the buffer starts at a safe cut.)
+    fn straddled(&self, p: usize) -> bool {
+        self.specials.iter().any(|t| {
+            let first = p.saturating_sub(t.len().saturating_sub(1));
+            (first..p).any(|s| self.buf.get(s..s + t.len()) == Some(t.as_slice()))
+        })
     }
 }
 
@@ -869,6 +1037,46 @@ mod tests {
             ..Default::default()
         };
         assert!(encode_files(&tok, &[PathBuf::from("x")], o, &opts, &m).is_err());
+    }
+
+    #[test]
+    fn crlf_and_newline_free_inputs_are_still_chunked() {
+        let tok = tokenizer();
+        let dir = std::env::temp_dir().join(format!("fastbpe-ef-crlf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let texts = [
+            "the line é\r\n".repeat(800),
+            "the  word, ".repeat(800),
+            "x<|endoftext|>\r\n the\r\n\r\n".repeat(400),
+        ];
+        for (i, t) in texts.iter().enumerate() {
+            let input = dir.join(format!("in{i}.txt"));
+            std::fs::write(&input, t).unwrap();
+            let want = tok.encode(t, Allowed::All).unwrap();
+            for chunk_size in [1usize, 7, 100, 1000] {
+                let out = dir.join(format!("out{i}.npy"));
+                let opts = EncodeFileOptions {
+                    chunk_size,
+                    threads: 2,
+                    ..Default::default()
+                };
+                let st = encode_files(
+                    &tok,
+                    std::slice::from_ref(&input),
+                    &out,
+                    &opts,
+                    &Monitor::silent(),
+                )
+                .unwrap();
+                assert_eq!(read_npy(&out).1, want, "text {i} chunk {chunk_size}");
+                assert!(
+                    st.chunks as usize >= t.len() / (2 * chunk_size + 64),
+                    "{}",
+                    st.chunks
+                );
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

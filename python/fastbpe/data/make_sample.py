@@ -153,21 +153,131 @@ TOPICS = [
     ("a garden bed", "soil", "seeds", "compost", "water"),
     ("a bookshelf", "boards", "screws", "glue", "paint"),
 ]
-FOREIGN = [
-    "Le petit renard a trouvé une clé dans le jardin. C'était une journée étrange, n'est-ce pas ?",
-    "Der kleine Fuchs fand einen Schlüssel im Garten. Es war ein seltsamer Tag, oder?",
-    "El pequeño zorro encontró una llave en el jardín. ¡Qué día tan extraño!",
-    "A raposinha encontrou uma chave no jardim. Que dia estranho!",
-    "Маленькая лиса нашла ключ в саду. Это был странный день.",
-    "Η μικρή αλεπού βρήκε ένα κλειδί στον κήπο.",
-    "小狐狸在花园里找到了一把钥匙。那是奇怪的一天。",
-    "小さなキツネが庭で鍵を見つけました。不思議な一日でした。",
-    "작은 여우가 정원에서 열쇠를 찾았습니다.",
-    "الثعلب الصغير وجد مفتاحًا في الحديقة.",
-    "छोटी लोमड़ी को बगीचे में एक चाबी मिली।",
-    "Küçük tilki bahçede bir anahtar buldu.",
-    "Mała lisica znalazła klucz w ogrodzie. Żółw się śmiał.",
-]
+# Phrases per language, combined at random into sentences (so no long sentence repeats verbatim).
+FOREIGN: dict[str, tuple[list[str], str, str]] = {
+    # language: (phrases, joiner, sentence end)
+    "fr": (
+        [
+            "le petit renard",
+            "a trouvé une clé",
+            "dans le jardin",
+            "près de la rivière",
+            "ce matin",
+            "avec son amie",
+            "n'est-ce pas",
+            "sous la pluie",
+            "à la gare",
+        ],
+        " ",
+        ".",
+    ),
+    "de": (
+        [
+            "der kleine Fuchs",
+            "fand einen Schlüssel",
+            "im Garten",
+            "am Fluss",
+            "heute früh",
+            "mit seiner Freundin",
+            "nicht wahr",
+            "im Regen",
+            "am Bahnhof",
+        ],
+        " ",
+        ".",
+    ),
+    "es": (
+        [
+            "el pequeño zorro",
+            "encontró una llave",
+            "en el jardín",
+            "junto al río",
+            "esta mañana",
+            "con su amiga",
+            "¿verdad?",
+            "bajo la lluvia",
+            "en la estación",
+        ],
+        " ",
+        ".",
+    ),
+    "ru": (
+        [
+            "маленькая лиса",
+            "нашла ключ",
+            "в саду",
+            "у реки",
+            "сегодня утром",
+            "с подругой",
+            "под дождём",
+            "на вокзале",
+        ],
+        " ",
+        ".",
+    ),
+    "el": (
+        [
+            "η μικρή αλεπού",
+            "βρήκε ένα κλειδί",
+            "στον κήπο",
+            "δίπλα στο ποτάμι",
+            "σήμερα το πρωί",
+            "στη βροχή",
+        ],
+        " ",
+        ".",
+    ),
+    "zh": (
+        [
+            "小狐狸",
+            "在花园里",
+            "找到了",
+            "一把钥匙",
+            "今天早上",
+            "在河边",
+            "和朋友一起",
+            "下雨了",
+            "在车站",
+        ],
+        "，",
+        "。",
+    ),
+    "ja": (
+        [
+            "小さなキツネが",
+            "庭で",
+            "鍵を",
+            "見つけました",
+            "今朝",
+            "川のそばで",
+            "友だちと",
+            "雨の中",
+            "駅で",
+        ],
+        "、",
+        "。",
+    ),
+    "ko": (
+        ["작은 여우가", "정원에서", "열쇠를", "찾았습니다", "오늘 아침", "강가에서", "친구와 함께"],
+        " ",
+        ".",
+    ),
+    "ar": (["الثعلب الصغير", "وجد مفتاحًا", "في الحديقة", "قرب النهر", "هذا الصباح"], " ", "."),
+    "hi": (["छोटी लोमड़ी को", "बगीचे में", "एक चाबी मिली", "नदी के पास", "आज सुबह"], " ", "।"),
+    "tr": (["küçük tilki", "bahçede", "bir anahtar buldu", "nehrin yanında", "bu sabah"], " ", "."),
+    "pl": (
+        [
+            "mała lisica",
+            "znalazła klucz",
+            "w ogrodzie",
+            "przy rzece",
+            "dziś rano",
+            "żółw się śmiał",
+        ],
+        " ",
+        ".",
+    ),
+}
 EMOJI = ["🙂", "🦊", "🌧️", "👍🏽", "🎉", "☕", "🚲", "📚", "❤️", "👩‍💻"]
 
 
@@ -245,8 +355,15 @@ def table(r: random.Random) -> str:
     return "\n".join(rows) + "\n"
 
 
+def foreign_sentence(r: random.Random) -> str:
+    phrases, joiner, end = FOREIGN[r.choice(sorted(FOREIGN))]
+    words = r.sample(phrases, r.randint(2, min(5, len(phrases))))
+    text = joiner.join(words)
+    return text[0].upper() + text[1:] + end
+
+
 def mixed(r: random.Random) -> str:
-    lines = [r.choice(FOREIGN) for _ in range(r.randint(2, 4))]
+    lines = [foreign_sentence(r) for _ in range(r.randint(2, 4))]
     lines.append(" ".join(r.choice(EMOJI) for _ in range(r.randint(1, 5))) + "\t(end)")
     return "\n".join(lines) + "\n"
 
