@@ -207,6 +207,18 @@ def test_custom_pattern_matches_reference(tmp_path):
     assert_same(got, reference(text, 256 + 150, [], pattern))
 
 
+@pytest.mark.parametrize("pattern", [r"[^\n]*\n?", r"\S+\s*", r"\S+"])
+def test_patterns_that_span_newlines_are_still_exact(tmp_path, pattern):
+    # Chunks must not be cut where a pattern's match runs across a newline.
+    text = "".join(f"line{i % 7} ab{i % 3}\n" + ("\n" if i % 5 == 0 else "") for i in range(300))
+    want = reference(text, 256 + 60, [], pattern)
+    for chunk in (1, 16, None):
+        got = T.train_bpe(write(tmp_path, text), 256 + 60, [], pattern=pattern, _chunk_size=chunk)
+        assert_same(got, want)
+        tok = T.train(iter([text]), 256 + 60, pattern=pattern, _chunk_size=chunk)
+        assert (tok.vocab, tok.merges) == want
+
+
 @pytest.mark.parametrize(
     "text",
     ["", "a", "ab", "aaaa", " ", "\n\n", "aaaaaaaaaaaaaaaaaaaaa", "abababab", EOT, EOT * 3 + "ab"],

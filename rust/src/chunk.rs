@@ -41,7 +41,9 @@
 //! ` ?[^\s\p{L}\p{N}]++[\r\n]*` glues punctuation to the newlines after it (`".\n"` is one piece).
 //! For patterns other than GPT-2's, [`CutRule::for_pattern`] therefore uses the stricter
 //! [`CutRule::AlnumNewline`] (the character before `\n` must be an ASCII letter or digit: then no
-//! alternative of GPT-2, cl100k, o200k or `\S+` can join it to the `\n`).
+//! alternative of GPT-2, cl100k, o200k or `\S+` can join it to the `\n`), after probing the
+//! pattern on a few strings; a pattern that fails the probe (its matches can run across such a
+//! newline, e.g. `[^\n]*\n`) is cut only at special tokens.
 //!
 //! # Never inside a character or a special token
 //!
@@ -98,14 +100,39 @@ pub enum CutRule {
 }
 
 impl CutRule {
-    /// The rule for a pre-tokenizer: `NonSpaceNewline` for GPT-2's pattern, `AlnumNewline` for
-    /// any other pattern (see the module docs for why).
+    /// The rule for a pre-tokenizer: `NonSpaceNewline` for GPT-2's pattern (proved above);
+    /// `AlnumNewline` for another pattern, if it passes a probe (below); else `SpecialOnly`.
+    ///
+    /// The probe cuts short strings such as `"ab\ncd"` before their `\n` and checks that the
+    /// pieces of the two halves are the pieces of the whole. It catches patterns whose matches
+    /// run across a newline (`[^\n]*\n`, `\S+\s*`, `(?s).+`), which then are cut only at special
+    /// tokens: still exact, but a file without special tokens becomes one chunk (one thread).
     pub fn for_pattern(pretokenizer: &Pretokenizer) -> Self {
         if pretokenizer.is_gpt2() {
-            CutRule::NonSpaceNewline
-        } else {
-            CutRule::AlnumNewline
+            return CutRule::NonSpaceNewline;
         }
+        const LEFT: [&str; 9] = ["a", "ab", "Ab9", "x y1", " a", "a.b", "1", "12345", "é z"];
+        const RIGHT: [&str; 8] = [
+            "\n", "\nb", "\n\n", "\n c", "\n\nd e", "\n\n\n1", "\n.", "\n\t x",
+        ];
+        for l in LEFT {
+            for r in RIGHT {
+                let whole = format!("{l}{r}");
+                let (Ok(a), Ok(b), Ok(w)) = (
+                    pretokenizer.pieces(l),
+                    pretokenizer.pieces(r),
+                    pretokenizer.pieces(&whole),
+                ) else {
+                    return CutRule::SpecialOnly;
+                };
+                if a.len() + b.len() != w.len()
+                    || a.iter().chain(b.iter()).zip(w.iter()).any(|(x, y)| x != y)
+                {
+                    return CutRule::SpecialOnly;
+                }
+            }
+        }
+        CutRule::AlnumNewline
     }
 }
 
@@ -688,6 +715,21 @@ mod tests {
                 assert_eq!(joined, whole, "seed {seed} size {size}");
             }
         }
+    }
+
+    #[test]
+    fn rule_for_patterns() {
+        let rule = |p: &str| CutRule::for_pattern(&Pretokenizer::from_pattern(p).unwrap());
+        assert_eq!(
+            CutRule::for_pattern(&Pretokenizer::gpt2()),
+            CutRule::NonSpaceNewline
+        );
+        assert_eq!(rule(r"\S+"), CutRule::AlnumNewline);
+        let cl100k = r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+";
+        assert_eq!(rule(cl100k), CutRule::AlnumNewline);
+        assert_eq!(rule(r"[^\n]*\n"), CutRule::SpecialOnly);
+        assert_eq!(rule(r"\S+\s*"), CutRule::SpecialOnly);
+        assert_eq!(rule(r"(?s).+"), CutRule::SpecialOnly);
     }
 
     #[test]
