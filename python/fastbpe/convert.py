@@ -95,6 +95,11 @@ def _ranked(tok: Tokenizer) -> list[tuple[bytes, int]]:
     return [(bytes(b), int(i)) for b, i in tok._core.ranked()]
 
 
+_derived_merges: weakref.WeakKeyDictionary[Any, list[tuple[bytes, bytes]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def merges_from_ranks(tok: Tokenizer) -> list[tuple[bytes, bytes]]:
     """The merges that reproduce a rank-defined (tiktoken-style) tokenizer.
 
@@ -103,8 +108,17 @@ def merges_from_ranks(tok: Tokenizer) -> list[tuple[bytes, bytes]]:
     GPT-2's `vocab.bpe` relates to `r50k_base.tiktoken`: it reproduces that file exactly.)
 
     Raises ValueError for a token that lower-ranked tokens cannot build in two parts; such a
-    vocabulary has no merge list (tiktoken can still encode with it).
+    vocabulary has no merge list (tiktoken can still encode with it). The result is cached per
+    tokenizer (GPT-2 takes about a second).
     """
+    found = _derived_merges.get(tok)
+    if found is None:
+        found = _compute_merges_from_ranks(tok)
+        _derived_merges[tok] = found
+    return list(found)
+
+
+def _compute_merges_from_ranks(tok: Tokenizer) -> list[tuple[bytes, bytes]]:
     ranked = _ranked(tok)
     rank_of = {b: r for r, (b, _) in enumerate(ranked)}
     merges: list[tuple[bytes, bytes]] = []
@@ -225,21 +239,12 @@ def load_tiktoken(
 # ------------------------------------------------------------------------ vocab.json + merges.txt
 
 
-_derived_merges: weakref.WeakKeyDictionary[Any, list[tuple[bytes, bytes]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def _merges(tok: Tokenizer) -> list[tuple[bytes, bytes]]:
     """The original merges, or (cached per tokenizer) merges_from_ranks for rank-defined ones."""
     merges = tok._core.merges()
     if merges is not None:
         return [(bytes(a), bytes(b)) for a, b in merges]
-    found = _derived_merges.get(tok)
-    if found is None:
-        found = merges_from_ranks(tok)
-        _derived_merges[tok] = found
-    return list(found)
+    return merges_from_ranks(tok)
 
 
 def save_vocab_merges(tok: Tokenizer, directory: StrPath, prefix: str = "") -> tuple[Path, Path]:

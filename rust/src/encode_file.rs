@@ -232,6 +232,8 @@ pub fn encode_files(
     };
     let allowed = if specials.is_empty() {
         Allowed::None
+    } else if opts.special == SpecialPolicy::All {
+        Allowed::All
     } else {
         Allowed::Only(&specials)
     };
