@@ -88,7 +88,8 @@ def main() -> None:
     print("| " + " | ".join(keys) + " |")
     print("|" + "---|" * len(keys))
     for r in rows:
-        print("| " + " | ".join(f"{r[k]:.1f}" if isinstance(r[k], float) else str(r[k]) for k in keys) + " |")
+        cells = (f"{r[k]:.1f}" if isinstance(r[k], float) else str(r[k]) for k in keys)
+        print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
