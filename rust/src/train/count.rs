@@ -117,8 +117,20 @@ impl WordCounts {
 
     #[inline]
     fn count_plain(&mut self, text: &str, pretokenizer: &Pretokenizer) -> Result<()> {
+        const BATCH: usize = 32;
         let table = &mut self.table;
-        pretokenizer.for_each_piece(text, |piece| table.add(piece.as_bytes(), 1))
+        let mut batch: [&[u8]; BATCH] = [&[]; BATCH];
+        let mut n = 0;
+        pretokenizer.for_each_piece(text, |piece| {
+            batch[n] = piece.as_bytes();
+            n += 1;
+            if n == BATCH {
+                table.add_batch(&batch);
+                n = 0;
+            }
+        })?;
+        table.add_batch(&batch[..n]);
+        Ok(())
     }
 }
 

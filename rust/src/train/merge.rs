@@ -6,8 +6,10 @@
 //! replaced, left to right, in every word.
 //!
 //! Data layout (why it is lean):
-//! - words are one flat `Vec<u32>` of symbols with a start and a length per word; merging shrinks a
-//!   word in place. Words of one byte have no pairs and are dropped up front;
+//! - words are records in one flat `Vec<u32>` (header: length, stamp, count; then the symbols),
+//!   named by their offset; merging shrinks a word in place. The merge loop is bound by memory
+//!   latency (each touched word is a cache miss), so a word is one miss, and the loop prefetches
+//!   a few words ahead. Words of one byte have no pairs and are dropped up front;
 //! - pair counts are `u64` in a map keyed by the pair packed into a `u64`;
 //! - pair -> words is an append-only `Vec<u32>` of word indices per pair. A word is appended when
 //!   the pair appears in it; entries go stale when a later merge removes the pair from the word, and
@@ -193,39 +195,79 @@ impl PairHeap {
     }
 }
 
-/// The words being merged: flat symbols, per-word start/len/count.
+/// The words being merged, as records in one flat `u32` array:
+/// `[len, stamp, count_lo, count_hi, sym_0, .., sym_len-1]`. A word is named by the offset of its
+/// record, so touching a word (header and symbols) costs one cache miss, not one for an index
+/// array and another for the symbols. `len` shrinks as merges apply (the record keeps its room);
+/// `stamp` is the last merge step that queued the word (dedupes a pair's word list).
 struct Words {
-    syms: Vec<u32>,
-    start: Vec<usize>,
-    len: Vec<u32>,
-    count: Vec<u64>,
+    data: Vec<u32>,
+    /// Offsets of all records.
+    offsets: Vec<u32>,
 }
 
+const HDR: usize = 4;
+
 impl Words {
-    fn from_counts(counts: &WordCounts) -> Self {
-        let mut w = Words {
-            syms: Vec::new(),
-            start: Vec::new(),
-            len: Vec::new(),
-            count: Vec::new(),
-        };
-        // Sorted so that the word order (and so the work and memory layout) does not depend on
-        // hash-map order; the result never does.
-        let mut all: Vec<(&[u8], u64)> = counts.iter().filter(|(b, _)| b.len() >= 2).collect();
-        all.par_sort_unstable();
-        w.syms.reserve(all.iter().map(|(b, _)| b.len()).sum());
-        for (b, n) in all {
-            w.start.push(w.syms.len());
-            w.len.push(b.len() as u32);
-            w.count.push(n);
-            w.syms.extend(b.iter().map(|&x| x as u32));
+    fn from_counts(counts: &WordCounts) -> Result<Self> {
+        // Table order: the result never depends on word order (ties are broken by bytes, and
+        // counts are sums), so no sort is needed.
+        let all: Vec<(&[u8], u64)> = counts.iter().filter(|(b, _)| b.len() >= 2).collect();
+        let total: usize = all.iter().map(|(b, _)| HDR + b.len()).sum();
+        if total > u32::MAX as usize {
+            return Err(Error::value(
+                "too many distinct pre-tokens to train on (over 16 GB of them); raise min_frequency \
+                 or train on a sample",
+            ));
         }
-        w
+        let mut w = Words {
+            data: Vec::with_capacity(total),
+            offsets: Vec::with_capacity(all.len()),
+        };
+        for (b, n) in all {
+            w.offsets.push(w.data.len() as u32);
+            w.data
+                .extend_from_slice(&[b.len() as u32, 0, n as u32, (n >> 32) as u32]);
+            w.data.extend(b.iter().map(|&x| x as u32));
+        }
+        Ok(w)
     }
 
     #[inline]
-    fn word(&self, i: usize) -> &[u32] {
-        &self.syms[self.start[i]..self.start[i] + self.len[i] as usize]
+    fn count(rec: &[u32]) -> u64 {
+        rec[2] as u64 | (rec[3] as u64) << 32
+    }
+
+    /// The record at `off`, header and current symbols.
+    #[inline]
+    fn record_mut(&mut self, off: u32) -> &mut [u32] {
+        let off = off as usize;
+        let len = self.data[off] as usize;
+        &mut self.data[off..off + HDR + len]
+    }
+
+    #[inline]
+    fn symbols(&self, off: u32) -> &[u32] {
+        let off = off as usize;
+        let len = self.data[off] as usize;
+        &self.data[off + HDR..off + HDR + len]
+    }
+
+    /// Hints the CPU to load the start of a record (the merge loop's cost is memory latency).
+    #[inline(always)]
+    fn prefetch(&self, off: u32) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(p) = self.data.get(off as usize) {
+            // SAFETY: a prefetch is only a hint; the pointer is in bounds.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch(
+                    p as *const u32 as *const i8,
+                    std::arch::x86_64::_MM_HINT_T0,
+                )
+            };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = off;
     }
 }
 
@@ -263,11 +305,15 @@ fn merge_word(syms: &mut [u32], a: u32, b: u32, n: u32, delta: &mut impl FnMut(u
 
 /// Raw access to the words for the parallel update. Each task receives a disjoint set of word
 /// indices (deduplicated by the stamp before splitting), so no two tasks touch the same symbols.
-struct SymsPtr(*mut u32);
-unsafe impl Send for SymsPtr {}
-unsafe impl Sync for SymsPtr {}
+struct DataPtr(*mut u32);
+unsafe impl Send for DataPtr {}
+unsafe impl Sync for DataPtr {}
 
-/// Words in a merge at or above this count are updated in parallel.
+/// How many words ahead the merge loop prefetches.
+const PREFETCH: usize = 8;
+
+/// Merges touching at least this many words update them in parallel (below it, the cost of
+/// spawning tasks and merging their delta maps exceeds the gain).
 const PAR_WORDS: usize = 2048;
 
 /// Learns merges from word counts.
@@ -289,46 +335,51 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
     let target = opts.vocab_size - k; // distinct non-special tokens wanted
     let min_count = opts.min_frequency.max(1);
     let mut tok = Tokens::new();
-    let mut words = Words::from_counts(counts);
-    let n_words = words.len.len();
+    let mut words = Words::from_counts(counts)?;
+    let n_words = words.offsets.len();
 
-    // Initial pair counts and pair -> words index, in parallel over words.
-    type Maps = (FxHashMap<u64, u64>, FxHashMap<u64, Vec<u32>>);
-    let (mut pair_count, mut pair_words): Maps = (0..n_words)
+    // Initial pair counts and pair -> words index. All symbols are bytes yet, so a pair is an
+    // index below 65536 and dense arrays replace hashing. One contiguous range of words per
+    // thread, then the per-thread arrays are summed / concatenated.
+    let parts = rayon::current_num_threads().clamp(1, n_words.max(1));
+    let words_ref = &words;
+    let built: Vec<(Vec<u64>, Vec<Vec<u32>>)> = (0..parts)
         .into_par_iter()
-        .with_min_len(4096)
-        .fold(
-            || (FxHashMap::default(), FxHashMap::default()),
-            |(mut pc, mut pw): Maps, w| {
-                let syms = words.word(w);
-                let c = words.count[w];
-                for win in syms.windows(2) {
-                    let p = pack(win[0], win[1]);
-                    *pc.entry(p).or_insert(0) += c;
-                    let list: &mut Vec<u32> = pw.entry(p).or_default();
-                    if list.last() != Some(&(w as u32)) {
-                        list.push(w as u32);
+        .map(|t| {
+            let mut pc = vec![0u64; 1 << 16];
+            let mut pw: Vec<Vec<u32>> = vec![Vec::new(); 1 << 16];
+            for &w in &words_ref.offsets[(n_words * t / parts)..(n_words * (t + 1) / parts)] {
+                let c = Words::count(&words_ref.data[w as usize..]);
+                for win in words_ref.symbols(w).windows(2) {
+                    let p = ((win[0] << 8) | win[1]) as usize;
+                    pc[p] += c;
+                    let list = &mut pw[p];
+                    if list.last() != Some(&w) {
+                        list.push(w);
                     }
                 }
-                (pc, pw)
-            },
-        )
-        .reduce(
-            || (FxHashMap::default(), FxHashMap::default()),
-            |(mut pc1, mut pw1), (mut pc2, mut pw2)| {
-                if pc2.len() > pc1.len() {
-                    std::mem::swap(&mut pc1, &mut pc2);
-                    std::mem::swap(&mut pw1, &mut pw2);
+            }
+            (pc, pw)
+        })
+        .collect();
+    let mut pair_count: FxHashMap<u64, u64> = FxHashMap::default();
+    let mut pair_words: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+    for (pc, pw) in built {
+        for (p, (c, mut list)) in pc.into_iter().zip(pw).enumerate() {
+            if c > 0 {
+                let key = pack((p >> 8) as u32, (p & 0xff) as u32);
+                *pair_count.entry(key).or_insert(0) += c;
+                match pair_words.entry(key) {
+                    std::collections::hash_map::Entry::Occupied(mut e) => {
+                        e.get_mut().append(&mut list)
+                    }
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(list);
+                    }
                 }
-                for (p, c) in pc2 {
-                    *pc1.entry(p).or_insert(0) += c;
-                }
-                for (p, mut l) in pw2 {
-                    pw1.entry(p).or_default().append(&mut l);
-                }
-                (pc1, pw1)
-            },
-        );
+            }
+        }
+    }
 
     let mut heap = PairHeap::from_vec(
         pair_count
@@ -339,7 +390,13 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
     );
 
     let mut merges: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let mut stamp: Vec<u32> = vec![0; n_words];
+    // New pairs all contain the new token n: their word lists are gathered in dense arrays keyed
+    // by the other symbol ((x, n) by x, (n, y) by y), so the pair map is touched once per distinct
+    // new pair instead of once per occurrence.
+    let mut left_of_n: Vec<Vec<u32>> = Vec::new();
+    let mut right_of_n: Vec<Vec<u32>> = Vec::new();
+    let mut touched_left: Vec<u32> = Vec::new();
+    let mut touched_right: Vec<u32> = Vec::new();
     let mut step: u32 = 0;
     let mut deltas: FxHashMap<u64, i64> = FxHashMap::default();
     let mut new_pairs: Vec<(u64, u32)> = Vec::new();
@@ -393,15 +450,20 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
         // The words that may contain (a, b), each once.
         step = step.wrapping_add(1);
         if step == 0 {
-            stamp.iter_mut().for_each(|s| *s = u32::MAX);
+            for &off in &words.offsets {
+                words.data[off as usize + 1] = u32::MAX;
+            }
             step = 1;
         }
         let list = pair_words.remove(&best.pair).unwrap_or_default();
         let mut todo: Vec<u32> = Vec::with_capacity(list.len());
-        for &w in &list {
-            let s = &mut stamp[w as usize];
-            if *s != step {
-                *s = step;
+        for (i, &w) in list.iter().enumerate() {
+            if let Some(&ahead) = list.get(i + PREFETCH) {
+                words.prefetch(ahead);
+            }
+            let stamp = &mut words.data[w as usize + 1];
+            if *stamp != step {
+                *stamp = step;
                 todo.push(w);
             }
         }
@@ -416,32 +478,40 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
         }
         new_pairs.clear();
         if todo.len() >= PAR_WORDS && rayon::current_num_threads() > 1 {
-            let ptr = SymsPtr(words.syms.as_mut_ptr());
-            let (start, count) = (&words.start, &words.count);
-            let len_ptr = SymsPtr(words.len.as_mut_ptr() as *mut u32);
+            let data = DataPtr(words.data.as_mut_ptr());
+            let data_len = words.data.len();
+            let tasks = rayon::current_num_threads() * 4;
             let parts: Vec<(FxHashMap<u64, i64>, Vec<(u64, u32)>)> = todo
-                .par_chunks(PAR_WORDS / 2)
+                .par_chunks(todo.len().div_ceil(tasks))
                 .map(|ws| {
-                    let (ptr, len_ptr) = (&ptr, &len_ptr);
+                    let data = &data;
                     let mut d: FxHashMap<u64, i64> = FxHashMap::default();
                     let mut np = Vec::new();
-                    for &w in ws {
-                        let w = w as usize;
-                        // SAFETY: `todo` holds distinct words (stamp), `par_chunks` gives each task a
-                        // disjoint subset, and words occupy disjoint ranges of `syms`; `len[w]` is
-                        // likewise only touched by the task that owns `w`.
-                        let (syms, len) = unsafe {
-                            let len = &mut *len_ptr.0.add(w);
-                            (
-                                std::slice::from_raw_parts_mut(ptr.0.add(start[w]), *len as usize),
-                                len,
-                            )
+                    for (i, &w) in ws.iter().enumerate() {
+                        // SAFETY: `todo` holds distinct records (stamp), `par_chunks` gives each
+                        // task a disjoint subset, and records occupy disjoint ranges of `data`
+                        // (offset + HDR + len <= the next offset), so no two tasks alias.
+                        let rec = unsafe {
+                            if let Some(&ahead) = ws.get(i + PREFETCH) {
+                                #[cfg(target_arch = "x86_64")]
+                                std::arch::x86_64::_mm_prefetch(
+                                    data.0.add(ahead as usize) as *const i8,
+                                    std::arch::x86_64::_MM_HINT_T0,
+                                );
+                                #[cfg(not(target_arch = "x86_64"))]
+                                let _ = ahead;
+                            }
+                            let off = w as usize;
+                            debug_assert!(off < data_len);
+                            let len = *data.0.add(off) as usize;
+                            std::slice::from_raw_parts_mut(data.0.add(off), HDR + len)
                         };
-                        update_word(syms, len, a, b, n, count[w], w as u32, &mut d, &mut np);
+                        update_word(rec, a, b, n, w, &mut d, &mut np);
                     }
                     (d, np)
                 })
                 .collect();
+            let _ = data_len;
             for (d, np) in parts {
                 for (p, v) in d {
                     *deltas.entry(p).or_insert(0) += v;
@@ -449,21 +519,12 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
                 new_pairs.extend(np);
             }
         } else {
-            for &w in &todo {
-                let w = w as usize;
-                let s = words.start[w];
-                let syms = &mut words.syms[s..s + words.len[w] as usize];
-                update_word(
-                    syms,
-                    &mut words.len[w],
-                    a,
-                    b,
-                    n,
-                    words.count[w],
-                    w as u32,
-                    &mut deltas,
-                    &mut new_pairs,
-                );
+            for (i, &w) in todo.iter().enumerate() {
+                if let Some(&ahead) = todo.get(i + PREFETCH) {
+                    words.prefetch(ahead);
+                }
+                let rec = words.record_mut(w);
+                update_word(rec, a, b, n, w, &mut deltas, &mut new_pairs);
             }
         }
 
@@ -483,13 +544,45 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
                 }
             }
         }
+
+        // Word lists of the new pairs.
+        let n_tokens = tok.bytes.len();
+        if left_of_n.len() < n_tokens {
+            left_of_n.resize_with(n_tokens, Vec::new);
+            right_of_n.resize_with(n_tokens, Vec::new);
+        }
         for &(p, w) in &new_pairs {
-            if pair_count.contains_key(&p) {
-                let list = pair_words.entry(p).or_default();
-                if list.last() != Some(&w) {
-                    list.push(w);
+            let (l, r) = unpack(p);
+            let (list, touched, other) = if r == n {
+                (&mut left_of_n[l as usize], &mut touched_left, l)
+            } else {
+                (&mut right_of_n[r as usize], &mut touched_right, r)
+            };
+            if list.is_empty() {
+                touched.push(other);
+            }
+            if list.last() != Some(&w) {
+                list.push(w);
+            }
+        }
+        for (lists, touched, left) in [
+            (&mut left_of_n, &mut touched_left, true),
+            (&mut right_of_n, &mut touched_right, false),
+        ] {
+            for &x in touched.iter() {
+                let list = std::mem::take(&mut lists[x as usize]);
+                let p = if left { pack(x, n) } else { pack(n, x) };
+                if !pair_count.contains_key(&p) {
+                    continue; // cancelled out
+                }
+                match pair_words.entry(p) {
+                    std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().extend(list),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(list);
+                    }
                 }
             }
+            touched.clear();
         }
     }
     monitor.finish();
@@ -509,21 +602,20 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
     })
 }
 
-/// Merges (a, b) -> n in one word whose count is `c`; records deltas and the new pairs containing `n`.
-#[allow(clippy::too_many_arguments)]
+/// Merges (a, b) -> n in the word record `rec` (at offset `w`); records count deltas and the new
+/// pairs containing `n`.
 #[inline]
 fn update_word(
-    syms: &mut [u32],
-    len: &mut u32,
+    rec: &mut [u32],
     a: u32,
     b: u32,
     n: u32,
-    c: u64,
     w: u32,
     deltas: &mut FxHashMap<u64, i64>,
     new_pairs: &mut Vec<(u64, u32)>,
 ) {
-    let c = c as i64;
+    let c = Words::count(rec) as i64;
+    let (head, syms) = rec.split_at_mut(HDR);
     let mut changed = false;
     let new_len = merge_word(syms, a, b, n, &mut |p, s| {
         changed = true;
@@ -532,7 +624,7 @@ fn update_word(
     if !changed {
         return; // stale entry: the pair had already left this word
     }
-    *len = new_len as u32;
+    head[0] = new_len as u32;
     let out = &syms[..new_len];
     for (j, &s) in out.iter().enumerate() {
         if s == n {
