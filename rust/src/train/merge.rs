@@ -93,18 +93,39 @@ fn unpack(p: u64) -> (u32, u32) {
 /// Token byte strings by internal id (0..256 are the bytes; merges append).
 struct Tokens {
     bytes: Vec<Box<[u8]>>,
+    /// First 8 bytes of each token, big-endian, zero-padded: a cheap first comparison.
+    prefix: Vec<u64>,
     ids: FxHashMap<Box<[u8]>, u32>,
+}
+
+/// First 8 bytes of `b` as a big-endian, zero-padded `u64`. When two prefixes differ, they order
+/// as the byte strings do (a zero pad sorts a shorter string first, as it should); when they are
+/// equal, the strings must be compared in full.
+fn prefix8(b: &[u8]) -> u64 {
+    let mut p = [0u8; 8];
+    let n = b.len().min(8);
+    p[..n].copy_from_slice(&b[..n]);
+    u64::from_be_bytes(p)
 }
 
 impl Tokens {
     fn new() -> Self {
         let bytes: Vec<Box<[u8]>> = (0..=255u8).map(|b| vec![b].into_boxed_slice()).collect();
+        let prefix = bytes.iter().map(|b| prefix8(b)).collect();
         let ids = bytes
             .iter()
             .enumerate()
             .map(|(i, b)| (b.clone(), i as u32))
             .collect();
-        Tokens { bytes, ids }
+        Tokens { bytes, prefix, ids }
+    }
+
+    fn push(&mut self, bytes: Box<[u8]>) -> u32 {
+        let id = self.bytes.len() as u32;
+        self.prefix.push(prefix8(&bytes));
+        self.ids.insert(bytes.clone(), id);
+        self.bytes.push(bytes);
+        id
     }
 
     #[inline]
@@ -112,11 +133,23 @@ impl Tokens {
         &self.bytes[id as usize]
     }
 
+    #[inline]
+    fn entry(&self, count: u64, pair: u64) -> Entry {
+        Entry {
+            count,
+            pair,
+            left_prefix: self.prefix[unpack(pair).0 as usize],
+        }
+    }
+
     /// `a` is ranked above `b`: higher count, then greater (left bytes, right bytes).
     #[inline]
     fn better(&self, a: &Entry, b: &Entry) -> bool {
         if a.count != b.count {
             return a.count > b.count;
+        }
+        if a.left_prefix != b.left_prefix {
+            return a.left_prefix > b.left_prefix;
         }
         let (al, ar) = unpack(a.pair);
         let (bl, br) = unpack(b.pair);
@@ -131,6 +164,8 @@ impl Tokens {
 struct Entry {
     count: u64,
     pair: u64,
+    /// `prefix8` of the left token, so most ties are settled without touching token bytes.
+    left_prefix: u64,
 }
 
 /// A binary max-heap whose comparator needs the token table (std's `BinaryHeap` needs `Ord`
@@ -384,7 +419,7 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
     let mut heap = PairHeap::from_vec(
         pair_count
             .iter()
-            .map(|(&pair, &count)| Entry { count, pair })
+            .map(|(&pair, &count)| tok.entry(count, pair))
             .collect(),
         &tok,
     );
@@ -399,6 +434,7 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
     let mut touched_right: Vec<u32> = Vec::new();
     let mut step: u32 = 0;
     let mut deltas: FxHashMap<u64, i64> = FxHashMap::default();
+    let mut todo: Vec<u32> = Vec::new();
     let mut new_pairs: Vec<(u64, u32)> = Vec::new();
     let mut ran_out = false;
     monitor.start(
@@ -420,7 +456,7 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
                 heap.push(
                     Entry {
                         count: current,
-                        pair: e.pair,
+                        ..e
                     },
                     &tok,
                 );
@@ -438,10 +474,7 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
         let n = match tok.ids.get(merged.as_slice()) {
             Some(&id) => id,
             None => {
-                let id = tok.bytes.len() as u32;
-                let boxed: Box<[u8]> = merged.into_boxed_slice();
-                tok.ids.insert(boxed.clone(), id);
-                tok.bytes.push(boxed);
+                let id = tok.push(merged.into_boxed_slice());
                 monitor.add(1)?;
                 id
             }
@@ -456,7 +489,7 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
             step = 1;
         }
         let list = pair_words.remove(&best.pair).unwrap_or_default();
-        let mut todo: Vec<u32> = Vec::with_capacity(list.len());
+        todo.clear();
         for (i, &w) in list.iter().enumerate() {
             if let Some(&ahead) = list.get(i + PREFETCH) {
                 words.prefetch(ahead);
@@ -535,7 +568,7 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
             let c = pair_count.entry(p).or_insert(0);
             if d > 0 {
                 *c = c.saturating_add(d as u64);
-                heap.push(Entry { count: *c, pair: p }, &tok);
+                heap.push(tok.entry(*c, p), &tok);
             } else {
                 *c = c.saturating_sub(d.unsigned_abs());
                 if *c == 0 {
