@@ -22,7 +22,7 @@ pub enum Error {
     Utf8 { context: String, offset: u64 },
     /// An id that the vocabulary does not have (maps to `KeyError`-like `ValueError`).
     #[error("unknown token id {0}")]
-    UnknownId(u64),
+    UnknownId(i64),
     /// The user pressed Ctrl-C (maps to `KeyboardInterrupt`).
     #[error("interrupted")]
     Interrupted,

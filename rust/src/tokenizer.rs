@@ -109,6 +109,9 @@ impl Tokenizer {
         let mut id_of: FxHashMap<&[u8], u32> = FxHashMap::default();
         let mut seen_ids: FxHashMap<u32, &[u8]> = FxHashMap::default();
         for (id, bytes) in &vocab {
+            if bytes.is_empty() {
+                return Err(Error::value(format!("vocab id {id} has empty bytes")));
+            }
             if let Some(prev) = seen_ids.insert(*id, bytes) {
                 if prev != bytes.as_slice() {
                     return Err(Error::value(format!("vocab has id {id} twice")));
@@ -334,7 +337,7 @@ impl Tokenizer {
         self.decoder
             .get(id as usize)
             .and_then(|b| b.as_deref())
-            .ok_or(Error::UnknownId(id as u64))
+            .ok_or(Error::UnknownId(id as i64))
     }
 
     /// Concatenated bytes of `ids`.

@@ -24,7 +24,7 @@ pub struct CoreTokenizer {
 /// Python ints -> u32 ids; anything outside u32 is an unknown id.
 fn to_ids(ids: &[i64]) -> Result<Vec<u32>, Error> {
     ids.iter()
-        .map(|&i| u32::try_from(i).map_err(|_| Error::UnknownId(i as u64)))
+        .map(|&i| u32::try_from(i).map_err(|_| Error::UnknownId(i)))
         .collect()
 }
 
@@ -185,7 +185,7 @@ impl CoreTokenizer {
     }
 
     fn token_bytes<'py>(&self, py: Python<'py>, id: i64) -> PyResult<Bound<'py, PyBytes>> {
-        let id = u32::try_from(id).map_err(|_| Error::UnknownId(id as u64)).py_err()?;
+        let id = u32::try_from(id).map_err(|_| Error::UnknownId(id)).py_err()?;
         let b = self.inner.token_bytes(id).py_err()?;
         Ok(PyBytes::new(py, b))
     }
