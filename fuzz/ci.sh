@@ -59,7 +59,7 @@ if [[ "$ENGINE" == libfuzzer ]]; then
         exit 1
     fi
 else
-    echo "== fuzz: cargo-fuzz not available; fallback driver for ${PER}s per target"
+    echo "== fuzz: fallback driver (no libFuzzer) for ${PER}s per target"
     FUZZ_SECONDS=$PER cargo test --release --no-default-features --test random -q -- \
         --test-threads=1 --nocapture
 fi

@@ -255,11 +255,19 @@ want_one = enc.encode(texts[3])
 corpus = {corpus!r}
 want_train = train_bpe(corpus, 300, ["<|endoftext|>"])  # and the training pool
 
+from fastbpe import io as _io
+encode_file = getattr(fastbpe, "encode_file", _io.encode_file)
+train = getattr(fastbpe, "train", _training.train)
+want_file = encode_file(enc, corpus, corpus + ".parent.bin").tokens
+want_iter = train(iter(texts), 300).merges
+
 def child(k):
     assert enc.encode(texts[3]) == want_one
     assert enc.encode_batch(texts) == want          # the pool again, in the child
     assert enc.encode_batch(texts, num_threads=2) == want
     assert train_bpe(corpus, 300, ["<|endoftext|>"]) == want_train
+    assert encode_file(enc, corpus, corpus + ".%d.%d.bin" % (k, os.getpid())).tokens == want_file
+    assert train(iter(texts), 300, threads=2).merges == want_iter
     return k
 
 if __name__ == "__main__":
@@ -281,6 +289,7 @@ if __name__ == "__main__":
     assert p.exitcode == 0, p.exitcode
     if mode == "busy":
         stop.set()
+        t.join()  # (a daemon thread still inside fastbpe at exit is test_daemon_thread_at_exit)
     # and the parent's pool still works after forking
     assert enc.encode_batch(texts) == want
     print("FORK-OK", flush=True)
@@ -315,3 +324,41 @@ def test_fork_after_parallel_work_does_not_deadlock(tmp_path, mode):
     assert r.returncode == 0 and "FORK-OK" in r.stdout, (
         f"fork ({mode}) failed: rc={r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr[-3000:]}"
     )
+
+
+DAEMON_SCRIPT = r"""
+import sys, threading, time
+import fastbpe
+enc = fastbpe.get_encoding("gpt2")
+text = "hello world, this is some text. " * 20000
+texts = [text[:50000]] * 8
+call = sys.argv[1]
+def spin():
+    while True:
+        if call == "batch":
+            enc.encode_ordinary_batch(texts)
+        elif call == "train":
+            fastbpe.train(iter(texts), 400)
+        else:
+            enc.encode_ordinary(text)
+threading.Thread(target=spin, daemon=True).start()
+time.sleep(0.3)
+print("EXITING", flush=True)
+"""
+
+
+@pytest.mark.parametrize("call", ["encode", "batch", "train"])
+def test_daemon_thread_inside_fastbpe_at_exit(tmp_path, call):
+    """A daemon thread (a data loader, say) still inside a fastbpe call when the interpreter exits
+    must not crash the process. (CPython < 3.14 ends such threads with pthread_exit when they
+    take the GIL back; tiktoken survives this, see CPython issue #87135.)"""
+    script = tmp_path / "daemon.py"
+    script.write_text(DAEMON_SCRIPT)
+    failures = []
+    for _ in range(3):
+        r = subprocess.run(
+            [sys.executable, str(script), call], capture_output=True, text=True, timeout=60
+        )
+        if r.returncode != 0:
+            failures.append(f"rc={r.returncode}: {r.stderr.strip()[:200]}")
+    assert not failures, f"process died at exit with a daemon thread in {call}: {failures}"
