@@ -261,7 +261,10 @@ class Tokenizer:
             unknown = sorted(disallowed - set(self._special_tokens))
             if unknown:
                 raise ValueError(f"not special tokens of this tokenizer: {unknown}")
-            found = self._core.find_special(text, sorted(disallowed))
+            try:
+                found = self._core.find_special(text, sorted(disallowed))
+            except UnicodeEncodeError:
+                found = self._core.find_special(fix_surrogates(text), sorted(disallowed))
             if found is not None:
                 raise _disallowed_error(found)
         unknown = sorted(allowed - set(self._special_tokens))

@@ -57,6 +57,21 @@ impl Tokenizer {
         }
         let names: Vec<String> = specials.iter().map(|(s, _)| s.clone()).collect();
         let all_specials = SpecialMatcher::new(&names)?;
+        // Ids index a dense table: refuse ids far beyond the token count instead of allocating
+        // gigabytes for a typo or a hostile file.
+        let count = ranked.len() + specials.len() + extra.len();
+        let max_id = (count as u64).saturating_add(1 << 20);
+        let too_big = ranked
+            .iter()
+            .map(|t| t.id)
+            .chain(specials.iter().map(|(_, id)| *id))
+            .chain(extra.iter().map(|(id, _)| *id))
+            .find(|&id| id as u64 >= max_id);
+        if let Some(id) = too_big {
+            return Err(Error::value(format!(
+                "token id {id} is far beyond the {count} tokens given (ids must be below {max_id})"
+            )));
+        }
         let mut decoder: Vec<Option<Box<[u8]>>> = Vec::new();
         let mut put = |id: u32, bytes: &[u8]| -> Result<()> {
             let i = id as usize;
@@ -135,7 +150,10 @@ impl Tokenizer {
                 rank: b as u32,
             });
         }
-        let products: Vec<Vec<u8>> = merges.iter().map(|(l, r)| [&l[..], &r[..]].concat()).collect();
+        let products: Vec<Vec<u8>> = merges
+            .iter()
+            .map(|(l, r)| [&l[..], &r[..]].concat())
+            .collect();
         for (i, ((l, r), product)) in merges.iter().zip(&products).enumerate() {
             for part in [l, r] {
                 if !id_of.contains_key(part.as_slice()) {
@@ -163,14 +181,21 @@ impl Tokenizer {
                 });
             }
         }
-        let mut next_id = vocab.iter().map(|(id, _)| id + 1).max().unwrap_or(0);
+        let mut next_id = vocab
+            .iter()
+            .map(|(id, _)| id.saturating_add(1))
+            .max()
+            .unwrap_or(0);
         let mut specials = Vec::with_capacity(special_tokens.len());
         for s in special_tokens {
             let id = match id_of.get(s.as_bytes()) {
                 Some(&id) => id,
                 None => {
-                    next_id += 1;
-                    next_id - 1
+                    let id = next_id;
+                    next_id = next_id
+                        .checked_add(1)
+                        .ok_or_else(|| Error::value("no token id left for the special tokens"))?;
+                    id
                 }
             };
             specials.push((s.clone(), id));
@@ -368,7 +393,10 @@ mod tests {
             (b"t".to_vec(), b"h".to_vec()),
             (b"th".to_vec(), b"e".to_vec()),
         ];
-        let specials = vec!["<|endoftext|>".to_string(), "<|endoftext|><|endoftext|>".to_string()];
+        let specials = vec![
+            "<|endoftext|>".to_string(),
+            "<|endoftext|><|endoftext|>".to_string(),
+        ];
         let tok = Tokenizer::from_vocab_merges(vocab, merges, &specials, GPT2_PATTERN).unwrap();
         assert_eq!(tok.n_vocab(), 260);
         let text = "the<|endoftext|><|endoftext|>the<|endoftext|>";

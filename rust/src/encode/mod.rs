@@ -78,16 +78,25 @@ impl Bpe {
         for (b, slot) in byte_ids.iter_mut().enumerate() {
             match by_bytes.get(&[b as u8][..]) {
                 Some(&(_, id)) => *slot = id,
-                None => {
-                    return Err(Error::value(format!(
-                        "the vocabulary lacks the single byte 0x{b:02x}; byte-level BPE needs all 256"
-                    )))
-                }
+                None => return Err(Error::value(format!(
+                    "the vocabulary lacks the single byte 0x{b:02x}; byte-level BPE needs all 256"
+                ))),
             }
         }
+        // Only split points where both halves have the length of some token can match, which
+        // keeps building linear for vocabularies with a few very long tokens.
+        let max_len = by_bytes.keys().map(|b| b.len()).max().unwrap_or(0);
+        let mut has_len = vec![false; max_len + 1];
+        for b in by_bytes.keys() {
+            has_len[b.len()] = true;
+        }
+        let lens: Vec<usize> = (1..=max_len).filter(|&l| has_len[l]).collect();
         let mut pairs: FxHashMap<u64, u64> = FxHashMap::default();
         for (bytes, &(rank, id)) in &by_bytes {
-            for split in 1..bytes.len() {
+            for &split in lens.iter().take_while(|&&l| l < bytes.len()) {
+                if !has_len[bytes.len() - split] {
+                    continue;
+                }
                 let (l, r) = bytes.split_at(split);
                 if let (Some(&(_, lid)), Some(&(_, rid))) = (by_bytes.get(l), by_bytes.get(r)) {
                     pairs.insert(pair_key(lid, rid), pack(rank, id));
@@ -184,7 +193,12 @@ mod tests {
         parts
     }
 
-    fn encode_to_bytes(bpe: &Bpe, merges: &[&str], piece: &[u8], force: Option<bool>) -> Vec<Vec<u8>> {
+    fn encode_to_bytes(
+        bpe: &Bpe,
+        merges: &[&str],
+        piece: &[u8],
+        force: Option<bool>,
+    ) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         match force {
             Some(true) => heap::merge(bpe, piece, &mut out),

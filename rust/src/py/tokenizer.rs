@@ -91,7 +91,13 @@ impl CoreTokenizer {
             .detach(|| {
                 let data = formats::read(&path)?;
                 let ranked = tiktoken_file::parse(&data, &path)?;
-                Tokenizer::from_ranked(ranked, special_tokens, pattern, None, Vec::new())
+                // Errors about the contents name the file they came from.
+                Tokenizer::from_ranked(ranked, special_tokens, pattern, None, Vec::new()).map_err(
+                    |e| match e {
+                        Error::Value(m) => Error::format(&path, m),
+                        e => e,
+                    },
+                )
             })
             .py_err()?;
         Ok(CoreTokenizer { inner })
@@ -108,7 +114,8 @@ impl CoreTokenizer {
     ) -> PyResult<Self> {
         let inner = py
             .detach(|| {
-                let vocab = hf_vocab_merges::parse_vocab(&formats::read(&vocab_path)?, &vocab_path)?;
+                let vocab =
+                    hf_vocab_merges::parse_vocab(&formats::read(&vocab_path)?, &vocab_path)?;
                 let merges =
                     hf_vocab_merges::parse_merges(&formats::read(&merges_path)?, &merges_path)?;
                 Tokenizer::from_vocab_merges(vocab, merges, &special_tokens, pattern)
@@ -185,7 +192,9 @@ impl CoreTokenizer {
     }
 
     fn token_bytes<'py>(&self, py: Python<'py>, id: i64) -> PyResult<Bound<'py, PyBytes>> {
-        let id = u32::try_from(id).map_err(|_| Error::UnknownId(id)).py_err()?;
+        let id = u32::try_from(id)
+            .map_err(|_| Error::UnknownId(id))
+            .py_err()?;
         let b = self.inner.token_bytes(id).py_err()?;
         Ok(PyBytes::new(py, b))
     }
@@ -204,9 +213,18 @@ impl CoreTokenizer {
     }
 
     /// The first occurrence of one of the special tokens `names` in `text`, or None.
-    fn find_special(&self, py: Python<'_>, text: &str, names: Vec<String>) -> PyResult<Option<String>> {
-        py.detach(|| self.inner.find_special(text, &names).map(|o| o.map(str::to_string)))
-            .py_err()
+    fn find_special(
+        &self,
+        py: Python<'_>,
+        text: &str,
+        names: Vec<String>,
+    ) -> PyResult<Option<String>> {
+        py.detach(|| {
+            self.inner
+                .find_special(text, &names)
+                .map(|o| o.map(str::to_string))
+        })
+        .py_err()
     }
 
     /// The id of the ranked token with exactly these bytes, or None.
