@@ -1,7 +1,7 @@
 """Corpus -> token file: `fastbpe encode` beside tiktoken and HF tokenizers, GPT-2 vocabulary.
 
 Each measurement runs in a fresh subprocess that reports its own wall time and peak RSS
-(`ru_maxrss`), so tools do not share caches or allocator state. All three write the ids of the whole
+(`VmHWM`), so tools do not share caches or allocator state. All three write the ids of the whole
 file to a uint16 file and stream the input in bounded memory:
 
 * fastbpe: `fastbpe encode -t gpt2 FILE -o OUT.npy --no-special --threads N` (the CLI itself);
@@ -104,7 +104,14 @@ RUNNER = textwrap.dedent(
                 for ids in encode(pieces):
                     np.asarray(ids, dtype=np.uint16).tofile(f)
     secs = time.perf_counter() - t0
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec() from the parent, so a child of a
+    # big parent would report the parent's size.
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    try:
+        with open("/proc/self/status") as f:
+            rss = next(int(x.split()[1]) * 1024 for x in f if x.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        pass
     print(json.dumps({"seconds": secs, "peak_rss": rss}))
     """
 )

@@ -23,7 +23,9 @@ GPT2_PATTERN = (
     r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
 )
 # bpeasy and rustbpe compile with fancy-regex / their own engines; give them the classic spelling.
-GPT2_PATTERN_CLASSIC = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+GPT2_PATTERN_CLASSIC = (
+    r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+)
 DEFAULT_CORPORA = ["/tmp/corpora/english_10M.txt", "/tmp/corpora/english_100M.txt"]
 TRAINERS = ["fastbpe", "fastbpe-iter", "rustbpe", "hf", "bpeasy"]
 
@@ -140,7 +142,9 @@ def table(results: list[dict]) -> str:
         for r in rs:
             name = os.path.basename(corpus)
             if "error" in r:
-                lines.append(f"| {name} | {vocab} | {r['trainer']} | failed ({r['error']}) | | | | |")
+                lines.append(
+                    f"| {name} | {vocab} | {r['trainer']} | failed ({r['error']}) | | | | |"
+                )
                 continue
             tr = f"{r['total_s'] / fast['total_s']:.1f}x" if fast else ""
             mr = f"{r['peak_mb'] / fast['peak_mb']:.1f}x" if fast else ""
@@ -160,7 +164,8 @@ def table(results: list[dict]) -> str:
 
 def scaling(corpora: list[str], vocabs: list[int]) -> None:
     lines = [
-        "| corpus | vocab | threads | count (s) | count MB/s | MB/s per thread | merge (s) | merges/s |",
+        "| corpus | vocab | threads | count (s) | count MB/s | MB/s per thread | merge (s) "
+        "| merges/s |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     cores = os.cpu_count() or 1

@@ -18,14 +18,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import reference_bpe  # noqa: E402
-
-from fastbpe import _fastbpe  # noqa: E402
 from fastbpe import training as T  # noqa: E402
 
 EOT = "<|endoftext|>"
 
 
-# ----------------------------------------------------------------------------- corpora (fast, local)
+# ---------------------------------------------------------------------------- corpora (fast, local)
 
 
 def english_text(n: int = 20_000) -> str:
@@ -170,7 +168,9 @@ def test_train_bpe_types(tmp_path):
     vocab, merges = T.train_bpe(str(path), 300, [EOT])
     assert type(vocab) is dict and type(merges) is list
     assert all(type(k) is int and type(v) is bytes for k, v in vocab.items())
-    assert all(type(m) is tuple and len(m) == 2 and all(type(x) is bytes for x in m) for m in merges)
+    assert all(
+        type(m) is tuple and len(m) == 2 and all(type(x) is bytes for x in m) for m in merges
+    )
     assert sorted(vocab) == list(range(len(vocab))) and len(vocab) == 300
 
 

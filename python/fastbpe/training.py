@@ -54,7 +54,7 @@ def _check_specials(special_tokens: object) -> list[str]:
         return []
     if isinstance(special_tokens, (str, bytes)) or not isinstance(special_tokens, Iterable):
         raise TypeError(
-            "special_tokens must be a list of str (e.g. [\"<|endoftext|>\"]), "
+            'special_tokens must be a list of str (e.g. ["<|endoftext|>"]), '
             f"got {type(special_tokens).__name__}"
         )
     out = list(special_tokens)
@@ -135,7 +135,8 @@ def _as_paths(source: object) -> list[str] | None:
     """File paths when `source` names files, None when it is an iterable of texts."""
     if isinstance(source, bytes):
         raise TypeError(
-            "expected a path (str or os.PathLike), a list of paths, or an iterable of str; got bytes"
+            "expected a path (str or os.PathLike), a list of paths, or an iterable of str; "
+            "got bytes"
         )
     if _is_path(source):
         paths = [_fspath(source)]  # type: ignore[arg-type]

@@ -19,4 +19,3 @@ pub mod train;
 mod py;
 
 pub use error::{Error, Result};
-

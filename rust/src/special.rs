@@ -37,7 +37,9 @@ impl SpecialMatcher {
                 AhoCorasick::builder()
                     .match_kind(MatchKind::LeftmostLongest)
                     .build(tokens)
-                    .map_err(|e| Error::value(format!("cannot build special-token matcher: {e}")))?,
+                    .map_err(|e| {
+                        Error::value(format!("cannot build special-token matcher: {e}"))
+                    })?,
             )
         };
         Ok(SpecialMatcher {
@@ -132,8 +134,11 @@ mod tests {
 
     #[test]
     fn longest_special_wins_when_one_is_a_prefix() {
-        let m = SpecialMatcher::new(&toks(&["<|endoftext|>", "<|endoftext|><|endoftext|>"])).unwrap();
-        let segs: Vec<_> = m.split("a<|endoftext|><|endoftext|>b<|endoftext|>").collect();
+        let m =
+            SpecialMatcher::new(&toks(&["<|endoftext|>", "<|endoftext|><|endoftext|>"])).unwrap();
+        let segs: Vec<_> = m
+            .split("a<|endoftext|><|endoftext|>b<|endoftext|>")
+            .collect();
         assert_eq!(
             segs,
             vec![
@@ -148,7 +153,10 @@ mod tests {
     #[test]
     fn no_specials_gives_whole_text() {
         let m = SpecialMatcher::empty();
-        assert_eq!(m.split("abc").collect::<Vec<_>>(), vec![Segment::Text("abc")]);
+        assert_eq!(
+            m.split("abc").collect::<Vec<_>>(),
+            vec![Segment::Text("abc")]
+        );
         assert_eq!(m.split("").count(), 0);
     }
 

@@ -78,9 +78,11 @@ impl Bpe {
         for (b, slot) in byte_ids.iter_mut().enumerate() {
             match by_bytes.get(&[b as u8][..]) {
                 Some(&(_, id)) => *slot = id,
-                None => return Err(Error::value(format!(
+                None => {
+                    return Err(Error::value(format!(
                     "the vocabulary lacks the single byte 0x{b:02x}; byte-level BPE needs all 256"
-                ))),
+                )))
+                }
             }
         }
         // Only split points where both halves have the length of some token can match, which

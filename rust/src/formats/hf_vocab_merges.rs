@@ -84,7 +84,10 @@ mod tests {
         assert!(parse_vocab(b"[1,2]", p).is_err());
         assert!(parse_vocab(b"{\"a\": -1}", p).is_err());
         assert!(parse_vocab(b"{\"\xe2\x82\xac\": 1}", p).is_err());
-        assert_eq!(parse_vocab(b"{\"\xc4\xa0a\": 5}", p).unwrap(), vec![(5, b" a".to_vec())]);
+        assert_eq!(
+            parse_vocab(b"{\"\xc4\xa0a\": 5}", p).unwrap(),
+            vec![(5, b" a".to_vec())]
+        );
         assert!(parse_merges(b"a b c\n", p).is_err());
         assert_eq!(
             parse_merges(b"#version: 0.2\n\xc4\xa0 t\n", p).unwrap(),

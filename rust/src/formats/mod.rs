@@ -15,7 +15,10 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
     if path.is_dir() {
         return Err(Error::io(
             path,
-            std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory, not a file"),
+            std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                "is a directory, not a file",
+            ),
         ));
     }
     std::fs::read(path).map_err(|e| Error::io(path, e))

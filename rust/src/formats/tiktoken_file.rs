@@ -38,7 +38,10 @@ pub fn parse(data: &[u8], path: &Path) -> Result<Vec<RankedToken>> {
         });
     }
     if tokens.is_empty() {
-        return Err(Error::format(path, "no tokens in file (empty or not a .tiktoken file)"));
+        return Err(Error::format(
+            path,
+            "no tokens in file (empty or not a .tiktoken file)",
+        ));
     }
     Ok(tokens)
 }

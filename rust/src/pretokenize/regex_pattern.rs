@@ -16,7 +16,9 @@ impl RegexSplitter {
             // user patterns working and still turns catastrophic backtracking into an error.
             .backtrack_limit(10_000_000)
             .build()
-            .map_err(|e| Error::value(format!("invalid pre-tokenization pattern {pattern:?}: {e}")))?;
+            .map_err(|e| {
+                Error::value(format!("invalid pre-tokenization pattern {pattern:?}: {e}"))
+            })?;
         Ok(RegexSplitter { regex })
     }
 

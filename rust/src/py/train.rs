@@ -159,6 +159,7 @@ fn count_options(
 /// Counts the pre-tokens of files (each file an independent input), in parallel.
 #[pyfunction]
 #[pyo3(signature = (paths, special_tokens, pattern=None, threads=None, chunk_size=None, errors="strict", progress=false))]
+#[allow(clippy::too_many_arguments)]
 fn count_files(
     py: Python<'_>,
     paths: Vec<PathBuf>,

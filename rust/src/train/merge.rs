@@ -340,6 +340,9 @@ fn merge_word(syms: &mut [u32], a: u32, b: u32, n: u32, delta: &mut impl FnMut(u
 
 /// Raw access to the words for the parallel update. Each task receives a disjoint set of word
 /// indices (deduplicated by the stamp before splitting), so no two tasks touch the same symbols.
+/// What one task of a parallel update found: count deltas and (new pair, word) entries.
+type Changes = (FxHashMap<u64, i64>, Vec<(u64, u32)>);
+
 struct DataPtr(*mut u32);
 unsafe impl Send for DataPtr {}
 unsafe impl Sync for DataPtr {}
@@ -514,7 +517,7 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
             let data = DataPtr(words.data.as_mut_ptr());
             let data_len = words.data.len();
             let tasks = rayon::current_num_threads() * 4;
-            let parts: Vec<(FxHashMap<u64, i64>, Vec<(u64, u32)>)> = todo
+            let parts: Vec<Changes> = todo
                 .par_chunks(todo.len().div_ceil(tasks))
                 .map(|ws| {
                     let data = &data;

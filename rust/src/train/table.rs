@@ -59,7 +59,7 @@ fn pack8(b: &[u8]) -> u64 {
 #[inline]
 fn eq_long(a: &[u8], b: &[u8]) -> bool {
     let len = a.len();
-    if len <= 16 && len >= 8 && b.len() == len {
+    if (8..=16).contains(&len) && b.len() == len {
         let w = |x: &[u8], i: usize| {
             u64::from_le_bytes([
                 x[i],
