@@ -7,7 +7,9 @@ text raises unless allowed. Both accept tiktoken's `allowed_special`/`disallowed
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Union
 
@@ -258,18 +260,12 @@ class Tokenizer:
         else:
             disallowed = set(disallowed_special)
         if disallowed:
-            unknown = sorted(disallowed - set(self._special_tokens))
-            if unknown:
-                raise ValueError(f"not special tokens of this tokenizer: {unknown}")
-            try:
-                found = self._core.find_special(text, sorted(disallowed))
-            except UnicodeEncodeError:
-                found = self._core.find_special(fix_surrogates(text), sorted(disallowed))
+            # As tiktoken: every string in `disallowed_special` is searched for, special or not.
+            found = _disallowed_regex(frozenset(disallowed)).search(text)
             if found is not None:
-                raise _disallowed_error(found)
-        unknown = sorted(allowed - set(self._special_tokens))
-        if unknown:
-            raise ValueError(f"not special tokens of this tokenizer: {unknown}")
+                raise _disallowed_error(found.group())
+        # As tiktoken: names in `allowed_special` that are not special tokens are ignored.
+        allowed &= set(self._special_tokens)
         all_allowed = allowed == set(self._special_tokens) and bool(allowed)
         return all_allowed, sorted(allowed)
 
@@ -313,6 +309,10 @@ class Tokenizer:
             text_or_bytes = text_or_bytes.encode("utf-8")
         found = self._core.token_id(bytes(text_or_bytes))
         if found is None:
+            # Special tokens count as single tokens whether given as str or bytes (tiktoken).
+            for name, id_ in self._special_tokens.items():
+                if name.encode("utf-8") == bytes(text_or_bytes):
+                    return id_
             raise KeyError(text_or_bytes)
         return int(found)
 
@@ -500,6 +500,12 @@ class Encoding(Tokenizer):
 
     _default_allowed: AllowedSpecial = frozenset()
     _default_disallowed: AllowedSpecial = "all"
+
+
+@functools.lru_cache(maxsize=64)
+def _disallowed_regex(tokens: frozenset[str]) -> re.Pattern[str]:
+    # Longest first, so that of two tokens starting at the same place the longer one is reported.
+    return re.compile("|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True)))
 
 
 def _check_texts(texts: object) -> list[str]:
