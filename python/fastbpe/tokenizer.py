@@ -396,17 +396,26 @@ class Tokenizer:
         """
         if isinstance(iterable, str):
             raise TypeError("encode_iterable expects an iterable of str (e.g. a file), not a str")
-        buf = ""
+        parts: list[str] = []
+        size = 0
+        # Scan for a cut only once the buffer has doubled since the last scan that found none,
+        # so a stream without cut points costs linear, not quadratic, time.
+        threshold = 1 << 16
         for chunk in iterable:
             if isinstance(chunk, bytes):
                 raise TypeError("encode_iterable expects text; open the file in text mode")
-            buf += _check_text(chunk)
-            if len(buf) < 1 << 16:
+            parts.append(_check_text(chunk))
+            size += len(chunk)
+            if size < threshold:
                 continue
+            buf = "".join(parts)
             cut = self._safe_cut(buf)
             if cut > 0:
                 yield from self.encode(buf[:cut])
                 buf = buf[cut:]
+            parts, size = [buf], len(buf)
+            threshold = max(1 << 16, 2 * size)
+        buf = "".join(parts)
         if buf:
             yield from self.encode(buf)
 
