@@ -118,7 +118,13 @@ impl CoreTokenizer {
                     hf_vocab_merges::parse_vocab(&formats::read(&vocab_path)?, &vocab_path)?;
                 let merges =
                     hf_vocab_merges::parse_merges(&formats::read(&merges_path)?, &merges_path)?;
-                Tokenizer::from_vocab_merges(vocab, merges, &special_tokens, pattern)
+                // Errors about the contents name the vocabulary file they came from.
+                Tokenizer::from_vocab_merges(vocab, merges, &special_tokens, pattern).map_err(|e| {
+                    match e {
+                        Error::Value(m) => Error::format(&vocab_path, m),
+                        e => e,
+                    }
+                })
             })
             .py_err()?;
         Ok(CoreTokenizer { inner })
