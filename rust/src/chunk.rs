@@ -15,18 +15,22 @@
 //!    or before `p` and finds no match starting before `p` that it has not already reported, so its
 //!    next match is the first one at or after `p`, as in `[p..]` alone.
 //! 2. `p` is either **the start of a special-token occurrence** (the text segment ends there anyway),
-//!    or (per [`CutRule`]) **a `\n` whose preceding character is not whitespace**.
+//!    or (per [`CutRule`]) **a `\n` whose preceding character is not whitespace**; for GPT-2's
+//!    pattern, [`Cutter::find_cut_any`] also takes **a space or tab whose preceding character is not
+//!    whitespace**.
 //!
-//! ## Why a `\n` after a non-whitespace character does not change GPT-2 pre-tokens
+//! ## Why whitespace after a non-whitespace character does not change GPT-2 pre-tokens
 //!
 //! GPT-2's pattern is `'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s`.
-//! Let `c` be the (non-whitespace) character before `p` and `\n` the one at `p`.
-//! * No piece of the whole text contains both `c` and the `\n`: the contraction, letter, number and
-//!   punctuation alternatives never match `\n` (it is `\s`), and the three whitespace alternatives
-//!   never match `c`. So the pieces of the whole text have a boundary at `p`.
+//! Let `c` be the (non-whitespace) character before `p` and `w` the whitespace character at `p`
+//! (`\n`, or with `find_cut_any` also ` ` or `\t`).
+//! * No piece of the whole text contains both `c` and `w`: the contraction, letter, number and
+//!   punctuation alternatives match whitespace only as their optional leading space, never after
+//!   another character, and the three whitespace alternatives never match `c`. So the pieces of the
+//!   whole text have a boundary at `p`.
 //! * The pieces of `[..p]` are the pieces of the whole text before `p`: the pattern has no look-behind
 //!   and no `^`; the only things that look *past* the end of a match are the possessive runs (a run
-//!   of letters, digits or punctuation that reaches `p` stops at `p` in both texts, since `\n` is in
+//!   of letters, digits or punctuation that reaches `p` stops at `p` in both texts, since `w` is in
 //!   none of those classes) and the whitespace alternatives `\s++$` and `\s+(?!\S)`. Those two are
 //!   why we must **not** cut inside or right after a whitespace run: in `"a \nb"`, the whole text
 //!   gives `"a", " ", "\n", "b"` but `"a \n" | "b"` would give `"a", " \n", "b"` (`\s++$` takes the
@@ -47,18 +51,17 @@
 //!
 //! # Never inside a character or a special token
 //!
-//! Cuts are only placed at a `\n` byte or at the first byte of a special token, both of which start a
-//! UTF-8 character in valid text, and condition 1 rules out cutting inside a special token.
+//! Cuts are only placed at an ASCII whitespace byte or at the first byte of a special token, both of
+//! which start a UTF-8 character in valid text, and condition 1 rules out cutting inside a special
+//! token.
 //!
 //! # Which cut
 //!
-//! Chunk boundaries are *nominal* positions `k * chunk_size`, each moved forward to the **first safe
-//! cut at or after it** ([`Cutter::cut_at_or_after`]). If a window (64 KiB, doubling) has no safe cut,
-//! the search extends until it finds one or reaches the end, so a chunk may be longer than
-//! `chunk_size` (a file with no newline and no special token is one chunk). Because the cut of a
-//! nominal position depends only on the bytes near it, workers can cut a file independently and in
-//! any order: chunk `k` is `[cut(k * S), cut((k + 1) * S))`, and these ranges tile the file.
-//! Any safe cut gives the same result, so special-token cuts are not preferred over newline cuts.
+//! Chunk boundaries are *nominal* positions `k * chunk_size`, each moved forward to the first safe
+//! cut at or after it ([`Cutter::cut_at_or_after`]); a stretch without any safe cut (no whitespace
+//! and no special token) stays one chunk. [`FileChunks::plan`] finds the cuts of a file in
+//! parallel, with a sequential fix-up for long cut-less stretches that keeps the total work linear.
+//! Any safe cut gives the same result, so special-token cuts are not preferred over others.
 //!
 //! # Invalid UTF-8
 //!
@@ -66,7 +69,8 @@
 //! the byte offset of the first invalid byte. [`Utf8Mode::Replace`] substitutes U+FFFD for each
 //! maximal invalid subsequence (as `String::from_utf8_lossy` and Python's `errors="replace"` do).
 //! Replacing chunk by chunk gives the same text as replacing the whole input, because cuts fall
-//! before a `\n` or a special token's first byte, neither of which is a UTF-8 continuation byte.
+//! before an ASCII byte or a special token's first byte, neither of which is a UTF-8 continuation
+//! byte.
 //! Cut positions are always computed on the raw bytes.
 
 use std::borrow::Cow;
@@ -271,9 +275,30 @@ impl Cutter {
     /// `eof` says whether `buf` reaches the end of the input; when it does not, a candidate whose
     /// decision needs bytes after `buf` yields `NeedMore`, as does having found no cut.
     pub fn find_cut(&self, buf: &[u8], lo: usize, from: usize, eof: bool) -> Cut {
+        self.find_cut_impl(buf, lo, from, eof, false)
+    }
+
+    /// Like [`Cutter::find_cut`], but with [`CutRule::NonSpaceNewline`] (GPT-2's pattern) it also
+    /// takes a cut before a space or a tab that follows a non-whitespace character. That is safe
+    /// for the same reason as the newline (no GPT-2 piece has whitespace after a non-whitespace
+    /// character, and the whitespace run is matched the same way from the cut on), and it finds a
+    /// cut within a few bytes in any text with spaces, including text with no newline at all.
+    pub fn find_cut_any(&self, buf: &[u8], lo: usize, from: usize, eof: bool) -> Cut {
+        self.find_cut_impl(buf, lo, from, eof, self.rule == CutRule::NonSpaceNewline)
+    }
+
+    fn find_cut_impl(&self, buf: &[u8], lo: usize, from: usize, eof: bool, wide: bool) -> Cut {
         let from = from.min(buf.len());
         let use_newlines = self.rule != CutRule::SpecialOnly;
-        let mut nl_from = from;
+        let next_ws = |at: usize| -> Option<usize> {
+            if !use_newlines {
+                None
+            } else if wide {
+                memchr::memchr3(b'\n', b' ', b'\t', &buf[at..]).map(|i| at + i)
+            } else {
+                memchr::memchr(b'\n', &buf[at..]).map(|i| at + i)
+            }
+        };
         let mut specials = self
             .automaton
             .as_ref()
@@ -282,11 +307,7 @@ impl Cutter {
             .as_mut()
             .and_then(|it| it.next())
             .map(|m| m.start());
-        let mut next_nl = if use_newlines {
-            memchr::memchr(b'\n', &buf[nl_from..]).map(|i| nl_from + i)
-        } else {
-            None
-        };
+        let mut next_nl = next_ws(from);
         loop {
             let (p, is_special) = match (next_nl, next_special) {
                 (None, None) => return if eof { Cut::End } else { Cut::NeedMore },
@@ -316,40 +337,43 @@ impl Cutter {
                     .map(|m| m.start());
             }
             if Some(p) == next_nl {
-                nl_from = p + 1;
-                next_nl = memchr::memchr(b'\n', &buf[nl_from..]).map(|i| nl_from + i);
+                next_nl = next_ws(p + 1);
             }
         }
     }
 
-    /// The first safe cut at or after byte `x` of a seekable input of `len` bytes, reading
-    /// only a window around `x` (64 KiB, doubled while undecided). Returns `len` when there is none.
+    /// The first safe cut (per [`Cutter::find_cut_any`]) at or after byte `x` of a seekable input
+    /// of `len` bytes, reading a window after `x` that starts at 4 KiB and doubles up to
+    /// `max_window` bytes. `Ok(None)`: no decision within `max_window` (`usize::MAX`: unbounded,
+    /// then the answer is the cut or `len`).
     pub fn cut_at_or_after<R: ReadAt + ?Sized>(
         &self,
         input: &R,
         len: u64,
         x: u64,
+        max_window: usize,
         path: &Path,
-    ) -> Result<u64> {
+    ) -> Result<Option<u64>> {
         if x == 0 || x >= len {
-            return Ok(x.min(len));
+            return Ok(Some(x.min(len)));
         }
         let back = (self.lookbehind() as u64).min(x);
         let start = x - back;
-        let mut window = WINDOW as u64;
+        let mut window: u64 = 4096;
         let mut buf = Vec::new();
         loop {
-            let end = (x + window).min(len);
+            let end = x.saturating_add(window).min(len);
             buf.resize((end - start) as usize, 0);
             input
                 .read_exact_at(&mut buf, start)
                 .map_err(|e| Error::io(path, e))?;
             let eof = end == len;
-            match self.find_cut(&buf, 0, back as usize, eof) {
-                Cut::At(p) => return Ok(start + p as u64),
-                Cut::End => return Ok(len),
-                Cut::NeedMore if eof => return Ok(len),
-                Cut::NeedMore => window = window.saturating_mul(2),
+            match self.find_cut_any(&buf, 0, back as usize, eof) {
+                Cut::At(p) => return Ok(Some(start + p as u64)),
+                Cut::End => return Ok(Some(len)),
+                Cut::NeedMore if eof => return Ok(Some(len)),
+                Cut::NeedMore if window >= max_window as u64 => return Ok(None),
+                Cut::NeedMore => window = window.saturating_mul(2).min(max_window as u64),
             }
         }
     }
@@ -415,43 +439,71 @@ pub fn open_file(path: &Path) -> Result<(File, u64)> {
     Ok((file, len))
 }
 
-/// A file split into chunks at safe cuts, computed lazily and independently per chunk.
+/// How far the parallel pass of [`FileChunks::plan`] looks for a cut after each nominal boundary.
+const PLAN_WINDOW: usize = 64 * 1024;
+
+/// A file split into chunks at safe cuts.
 ///
-/// Chunk `k` (for `k < nominal_chunks()`) is `[cut(k * S), cut((k + 1) * S))`, possibly empty when
-/// a long stretch without safe cuts swallowed its nominal start. Workers can call
-/// [`FileChunks::range`] for different `k` concurrently.
+/// Chunk boundaries are the nominal positions `k * chunk_size`, each moved forward to a safe cut.
+/// [`FileChunks::plan`] finds them in two passes, so that the cost is linear even for a file with
+/// long stretches that have no safe cut:
+/// 1. in parallel, each nominal boundary looks for the first cut within 64 KiB after it;
+/// 2. in order, a boundary that found none takes the previous boundary's cut if that already lies
+///    beyond it (the stretch in between has no cut), else searches on, unbounded, from itself.
+///
+/// Cuts are then made non-decreasing (each is a safe cut, so their maximum is too), and the
+/// chunks between consecutive distinct cuts tile the file.
 #[derive(Debug, Clone)]
 pub struct FileChunks {
     pub path: PathBuf,
     pub len: u64,
-    pub chunk_size: u64,
+    /// Chunk boundaries: `0`, the cuts, `len`; strictly increasing.
+    pub cuts: Vec<u64>,
 }
 
 impl FileChunks {
-    pub fn new(path: impl Into<PathBuf>, len: u64, chunk_size: usize) -> Self {
-        FileChunks {
-            path: path.into(),
-            len,
-            chunk_size: chunk_size.max(1) as u64,
-        }
-    }
-
-    /// How many nominal chunks the file has (0 for an empty file).
-    pub fn nominal_chunks(&self) -> u64 {
-        self.len.div_ceil(self.chunk_size)
-    }
-
-    /// The byte range of chunk `k`.
-    pub fn range<R: ReadAt + ?Sized>(
-        &self,
-        cutter: &Cutter,
+    /// Plans the chunks of `file` (`len` bytes); the parallel pass runs on the current rayon pool.
+    pub fn plan<R: ReadAt + Sync + ?Sized>(
+        path: impl Into<PathBuf>,
         file: &R,
-        k: u64,
-    ) -> Result<std::ops::Range<u64>> {
-        let nominal = |k: u64| k.saturating_mul(self.chunk_size).min(self.len);
-        let start = cutter.cut_at_or_after(file, self.len, nominal(k), &self.path)?;
-        let end = cutter.cut_at_or_after(file, self.len, nominal(k + 1), &self.path)?;
-        Ok(start..end.max(start))
+        len: u64,
+        chunk_size: usize,
+        cutter: &Cutter,
+    ) -> Result<Self> {
+        use rayon::prelude::*;
+        let path = path.into();
+        let size = chunk_size.max(1) as u64;
+        let nominal: Vec<u64> = (1..len.div_ceil(size)).map(|k| k * size).collect();
+        let found: Vec<Option<u64>> = nominal
+            .par_iter()
+            .map(|&x| cutter.cut_at_or_after(file, len, x, PLAN_WINDOW, &path))
+            .collect::<Result<_>>()?;
+        let mut cuts = Vec::with_capacity(nominal.len() + 2);
+        cuts.push(0u64);
+        let mut last = 0u64;
+        for (&x, f) in nominal.iter().zip(found) {
+            let c = match f {
+                Some(c) => c,
+                None if last >= x => last,
+                None => cutter
+                    .cut_at_or_after(file, len, x, usize::MAX, &path)?
+                    .unwrap_or(len),
+            };
+            let c = c.max(last);
+            if c > last && c < len {
+                cuts.push(c);
+            }
+            last = c;
+        }
+        if len > 0 {
+            cuts.push(len);
+        }
+        Ok(FileChunks { path, len, cuts })
+    }
+
+    /// The chunks, in order (none is empty).
+    pub fn ranges(&self) -> impl Iterator<Item = std::ops::Range<u64>> + '_ {
+        self.cuts.windows(2).map(|w| w[0]..w[1])
     }
 
     /// Reads `range` of `file` into `buf` (resized to fit).
@@ -538,7 +590,7 @@ impl<R: Read> ChunkReader<R> {
                 return Ok(None);
             }
             let from = self.chunk_size.min(self.buf.len());
-            let cut = match self.cutter.find_cut(&self.buf, 0, from, self.eof) {
+            let cut = match self.cutter.find_cut_any(&self.buf, 0, from, self.eof) {
                 Cut::At(p) => Some(p),
                 Cut::End => Some(self.buf.len()),
                 Cut::NeedMore if self.eof => Some(self.buf.len()),
@@ -577,7 +629,7 @@ pub fn split_str<'t>(cutter: &Cutter, text: &'t str, chunk_size: usize) -> Vec<&
         let end = if from >= bytes.len() {
             bytes.len()
         } else {
-            match cutter.find_cut(bytes, start, from, true) {
+            match cutter.find_cut_any(bytes, start, from, true) {
                 Cut::At(p) => p,
                 _ => bytes.len(),
             }
@@ -655,7 +707,10 @@ mod tests {
     }
 
     fn lcg_text(n: usize, seed: u64) -> Vec<u8> {
-        let alphabet: Vec<&str> = vec!["a", "b", " ", "\n", "é", "<|s|>", ".", "  ", "\n\n", "x1"];
+        let alphabet: Vec<&str> = vec![
+            "a", "b", " ", "\n", "é", "<|s|>", ".", "  ", "\n\n", "x1", "\t", "\r\n", "\u{3000}",
+            "\u{a0}", "'s", "7", "!!", " \n", "世",
+        ];
         let mut s = seed;
         let mut out = Vec::new();
         while out.len() < n {
@@ -673,18 +728,17 @@ mod tests {
         for seed in 0..20u64 {
             let text = lcg_text(5000, seed);
             for size in [1usize, 7, 64, 1000, 10000] {
-                let fc = FileChunks::new("mem", text.len() as u64, size);
-                let mut pos = 0;
-                for k in 0..fc.nominal_chunks() {
-                    let r = fc.range(&c, text.as_slice(), k).unwrap();
-                    assert_eq!(r.start, pos);
-                    pos = r.end;
-                    if r.end < text.len() as u64 {
-                        let p = r.end as usize;
-                        assert_eq!(c.find_cut(&text, 0, p, true), Cut::At(p));
+                let fc =
+                    FileChunks::plan("mem", text.as_slice(), text.len() as u64, size, &c).unwrap();
+                assert_eq!(fc.cuts.first().copied(), Some(0));
+                assert_eq!(fc.cuts.last().copied(), Some(text.len() as u64));
+                for w in fc.cuts.windows(2) {
+                    assert!(w[0] < w[1]);
+                    let p = w[0] as usize;
+                    if p > 0 {
+                        assert_eq!(c.find_cut_any(&text, 0, p, true), Cut::At(p));
                     }
                 }
-                assert_eq!(pos, text.len() as u64);
                 let reader = ChunkReader::new(text.as_slice(), c.clone(), size, "mem");
                 let mut joined = Vec::new();
                 for ch in reader {
@@ -730,6 +784,22 @@ mod tests {
         assert_eq!(rule(r"[^\n]*\n"), CutRule::SpecialOnly);
         assert_eq!(rule(r"\S+\s*"), CutRule::SpecialOnly);
         assert_eq!(rule(r"(?s).+"), CutRule::SpecialOnly);
+    }
+
+    #[test]
+    fn plan_is_linear_without_newlines() {
+        let c = cutter(&["<|endoftext|>"], CutRule::NonSpaceNewline);
+        // Spaces but no newline: cuts at spaces, every chunk about chunk_size.
+        let text = "the quick brown fox. ".repeat(50_000).into_bytes();
+        let fc = FileChunks::plan("mem", text.as_slice(), text.len() as u64, 4096, &c).unwrap();
+        assert!(fc.cuts.len() > text.len() / 4096 - 2);
+        assert!(fc.ranges().all(|r| r.end - r.start < 4096 + 64));
+        // No whitespace at all: one chunk, found by one linear search.
+        let text = "x".repeat(3_000_000).into_bytes();
+        let t = std::time::Instant::now();
+        let fc = FileChunks::plan("mem", text.as_slice(), text.len() as u64, 1000, &c).unwrap();
+        assert_eq!(fc.cuts, vec![0, text.len() as u64]);
+        assert!(t.elapsed().as_secs_f64() < 2.0, "{:?}", t.elapsed());
     }
 
     #[test]

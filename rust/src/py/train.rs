@@ -327,24 +327,32 @@ fn train_from_counts<'py>(
     };
     let monitor = Monitor::new(progress);
     let counts = &counts.inner;
-    let trained = run_interruptible(py, &monitor, || train::learn(counts, &opts, &monitor))?;
+    let learned = run_interruptible(py, &monitor, || train::learn_ids(counts, &opts, &monitor))?;
+    // One bytes object per token, shared by `vocab` and `merges`; each Rust buffer is freed as soon
+    // as it is copied (tokens of a huge pre-token can add up to many times the corpus).
     let vocab = PyDict::new(py);
-    for (id, bytes) in trained.vocab.iter().enumerate() {
-        vocab.set_item(id, PyBytes::new(py, bytes))?;
+    let mut objects: Vec<Bound<'py, PyBytes>> = Vec::with_capacity(learned.vocab.len());
+    for (id, bytes) in learned.vocab.into_iter().enumerate() {
+        let b = PyBytes::new(py, &bytes);
+        drop(bytes);
+        vocab.set_item(id, &b)?;
+        objects.push(b);
     }
     let merges = PyList::empty(py);
-    for (a, b) in &trained.merges {
-        merges.append(PyTuple::new(
-            py,
-            [PyBytes::new(py, a), PyBytes::new(py, b)],
-        )?)?;
+    for &(a, b) in &learned.merges {
+        let (Some(a), Some(b)) = (objects.get(a as usize), objects.get(b as usize)) else {
+            return Err(PyValueError::new_err(
+                "internal error: merge of an unknown token",
+            ));
+        };
+        merges.append(PyTuple::new(py, [a, b])?)?;
     }
     PyTuple::new(
         py,
         [
             vocab.into_any(),
             merges.into_any(),
-            pyo3::types::PyBool::new(py, trained.ran_out)
+            pyo3::types::PyBool::new(py, learned.ran_out)
                 .to_owned()
                 .into_any(),
         ],

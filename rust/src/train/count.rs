@@ -313,67 +313,66 @@ pub fn count_files<P: AsRef<Path>>(
         chunk::CutRule::for_pattern(&opts.pretokenizer),
     )?;
     // Check every file before any work: a typo in the 10th path should fail at once.
-    let mut jobs = Vec::with_capacity(paths.len());
+    let mut files = Vec::with_capacity(paths.len());
     for p in paths {
         let path: PathBuf = p.as_ref().to_path_buf();
-        let (_file, len) = chunk::open_file(&path)?;
-        jobs.push(FileJob {
-            name: path.display().to_string(),
-            chunks: FileChunks::new(path, len, opts.chunk_size),
-        });
+        let (_, len) = chunk::open_file(&path)?;
+        files.push((path, len));
     }
-    let items: Vec<(usize, u64)> = jobs
-        .iter()
-        .enumerate()
-        .flat_map(|(i, j)| (0..j.chunks.nominal_chunks()).map(move |k| (i, k)))
-        .collect();
-    let total: u64 = jobs.iter().map(|j| j.chunks.len).sum();
+    let total: u64 = files.iter().map(|(_, len)| *len).sum();
     let pretokenizer = &opts.pretokenizer;
     let utf8 = opts.utf8;
 
-    let result = with_pool(opts.threads, || {
+    let mut jobs: Vec<FileJob> = Vec::with_capacity(files.len());
+    let result = with_pool(opts.threads, || -> Result<WordCounts> {
         monitor.start("counting", Unit::Bytes, Some(total));
+        for (path, _) in files {
+            let (file, len) = chunk::open_file(&path)?;
+            jobs.push(FileJob {
+                name: path.display().to_string(),
+                chunks: FileChunks::plan(path, &file, len, opts.chunk_size, &cutter)?,
+            });
+            monitor.check()?;
+        }
+        let items: Vec<(usize, std::ops::Range<u64>)> = jobs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, j)| j.chunks.ranges().map(move |r| (i, r)))
+            .collect();
         let maps = ThreadMaps::new();
-        let r = items.par_iter().try_for_each_init(
+        items.par_iter().try_for_each_init(
             || (Vec::<u8>::new(), None::<(usize, std::fs::File)>),
-            |(buf, open), &(fi, k)| -> Result<()> {
-                let job = &jobs[fi];
-                if open.as_ref().map(|(i, _)| *i) != Some(fi) {
+            |(buf, open), (fi, range)| -> Result<()> {
+                let job = &jobs[*fi];
+                if open.as_ref().map(|(i, _)| i) != Some(fi) {
                     let (f, _) = chunk::open_file(&job.chunks.path)?;
-                    *open = Some((fi, f));
+                    *open = Some((*fi, f));
                 }
                 let Some((_, file)) = open.as_ref() else {
                     return Err(Error::value("internal error: file not open"));
                 };
-                let range = job.chunks.range(&cutter, file, k)?;
-                if range.is_empty() {
-                    return Ok(());
-                }
-                let offset = range.start;
-                let n = range.end - range.start;
-                job.chunks.read(file, range, buf)?;
-                let text = chunk::decode(buf, utf8, &job.name, offset)?;
+                job.chunks.read(file, range.clone(), buf)?;
+                let text = chunk::decode(buf, utf8, &job.name, range.start)?;
                 maps.with(|m| m.count_text(&text, pretokenizer, &specials))?;
-                monitor.add(n)
+                monitor.add(range.end - range.start)
             },
-        );
-        r.map(|()| maps.into_counts())
+        )?;
+        Ok(maps.into_counts())
     })?;
     monitor.finish();
     match result {
-        Err(Error::Utf8 { .. }) => Err(first_utf8_error(&jobs, &cutter)?),
+        Err(Error::Utf8 { .. }) => Err(first_utf8_error(&jobs)?),
         other => other,
     }
 }
 
 /// Workers stop at the first error they meet, which need not be the first in the input; find the
 /// first invalid byte of the first bad file by a sequential pass, so the message is deterministic.
-fn first_utf8_error(jobs: &[FileJob], cutter: &Cutter) -> Result<Error> {
+fn first_utf8_error(jobs: &[FileJob]) -> Result<Error> {
     let mut buf = Vec::new();
     for job in jobs {
         let (file, _) = chunk::open_file(&job.chunks.path)?;
-        for k in 0..job.chunks.nominal_chunks() {
-            let range = job.chunks.range(cutter, &file, k)?;
+        for range in job.chunks.ranges() {
             let offset = range.start;
             job.chunks.read(&file, range, &mut buf)?;
             if let Err(e) = chunk::decode(&buf, Utf8Mode::Strict, &job.name, offset) {

@@ -36,6 +36,7 @@ use crate::monitor::{Monitor, Unit};
 use crate::special::SpecialMatcher;
 
 use super::count::WordCounts;
+use super::table::hash_bytes;
 
 /// What to learn.
 #[derive(Clone, Debug)]
@@ -80,6 +81,35 @@ pub struct Trained {
     pub ran_out: bool,
 }
 
+impl Trained {
+    /// The merges as pairs of ids into `vocab` (every merge joins two existing tokens).
+    pub fn from_learned(l: Learned) -> Self {
+        let merges = l
+            .merges
+            .iter()
+            .map(|&(a, b)| (l.vocab[a as usize].clone(), l.vocab[b as usize].clone()))
+            .collect();
+        Trained {
+            vocab: l.vocab,
+            merges,
+            special_tokens: l.special_tokens,
+            ran_out: l.ran_out,
+        }
+    }
+}
+
+/// What [`learn_ids`] returns: like [`Trained`], but each merge is a pair of ids into `vocab`, so
+/// the bytes of merged tokens exist once (a corpus of one huge pre-token makes tokens whose total
+/// size is many times the corpus; bindings can share one bytes object per token).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Learned {
+    pub vocab: Vec<Vec<u8>>,
+    /// `(left id, right id)`, ids in the layout of `vocab`.
+    pub merges: Vec<(u32, u32)>,
+    pub special_tokens: Vec<String>,
+    pub ran_out: bool,
+}
+
 #[inline]
 fn pack(a: u32, b: u32) -> u64 {
     ((a as u64) << 32) | b as u64
@@ -95,7 +125,8 @@ struct Tokens {
     bytes: Vec<Box<[u8]>>,
     /// First 8 bytes of each token, big-endian, zero-padded: a cheap first comparison.
     prefix: Vec<u64>,
-    ids: FxHashMap<Box<[u8]>, u32>,
+    /// Ids by hash of their bytes (the bytes are kept once, in `bytes`).
+    ids: FxHashMap<u64, Vec<u32>>,
 }
 
 /// First 8 bytes of `b` as a big-endian, zero-padded `u64`. When two prefixes differ, they order
@@ -110,22 +141,32 @@ fn prefix8(b: &[u8]) -> u64 {
 
 impl Tokens {
     fn new() -> Self {
-        let bytes: Vec<Box<[u8]>> = (0..=255u8).map(|b| vec![b].into_boxed_slice()).collect();
-        let prefix = bytes.iter().map(|b| prefix8(b)).collect();
-        let ids = bytes
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (b.clone(), i as u32))
-            .collect();
-        Tokens { bytes, prefix, ids }
+        let mut t = Tokens {
+            bytes: Vec::new(),
+            prefix: Vec::new(),
+            ids: FxHashMap::default(),
+        };
+        for b in 0..=255u8 {
+            t.push(Box::new([b]));
+        }
+        t
     }
 
     fn push(&mut self, bytes: Box<[u8]>) -> u32 {
         let id = self.bytes.len() as u32;
         self.prefix.push(prefix8(&bytes));
-        self.ids.insert(bytes.clone(), id);
+        self.ids.entry(hash_bytes(&bytes)).or_default().push(id);
         self.bytes.push(bytes);
         id
+    }
+
+    /// The id of the token `left ++ right`, if there is one.
+    fn find_concat(&self, hash: u64, merged: &[u8]) -> Option<u32> {
+        self.ids
+            .get(&hash)?
+            .iter()
+            .copied()
+            .find(|&id| &*self.bytes[id as usize] == merged)
     }
 
     #[inline]
@@ -356,6 +397,11 @@ const PAR_WORDS: usize = 2048;
 
 /// Learns merges from word counts.
 pub fn learn(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) -> Result<Trained> {
+    learn_ids(counts, opts, monitor).map(Trained::from_learned)
+}
+
+/// [`learn`], with merges as ids (see [`Learned`]).
+pub fn learn_ids(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) -> Result<Learned> {
     let specials = SpecialMatcher::new(&opts.special_tokens)?;
     let k = specials.tokens().len();
     if opts.vocab_size < 256 + k {
@@ -368,7 +414,7 @@ pub fn learn(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) -> Res
     super::count::with_pool(opts.threads, || learn_in_pool(counts, opts, monitor))?
 }
 
-fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) -> Result<Trained> {
+fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) -> Result<Learned> {
     let k = opts.special_tokens.len();
     let target = opts.vocab_size - k; // distinct non-special tokens wanted
     let min_count = opts.min_frequency.max(1);
@@ -427,18 +473,11 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
         &tok,
     );
 
-    let mut merges: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    // New pairs all contain the new token n: their word lists are gathered in dense arrays keyed
-    // by the other symbol ((x, n) by x, (n, y) by y), so the pair map is touched once per distinct
-    // new pair instead of once per occurrence.
-    let mut left_of_n: Vec<Vec<u32>> = Vec::new();
-    let mut right_of_n: Vec<Vec<u32>> = Vec::new();
-    let mut touched_left: Vec<u32> = Vec::new();
-    let mut touched_right: Vec<u32> = Vec::new();
+    let mut merges: Vec<(u32, u32)> = Vec::new();
+    let mut new_lists = NewPairLists::default();
     let mut step: u32 = 0;
     let mut deltas: FxHashMap<u64, i64> = FxHashMap::default();
     let mut todo: Vec<u32> = Vec::new();
-    let mut new_pairs: Vec<(u64, u32)> = Vec::new();
     let mut ran_out = false;
     monitor.start(
         "merging",
@@ -473,9 +512,10 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
         let mut merged = Vec::with_capacity(tok.get(a).len() + tok.get(b).len());
         merged.extend_from_slice(tok.get(a));
         merged.extend_from_slice(tok.get(b));
-        merges.push((tok.get(a).to_vec(), tok.get(b).to_vec()));
-        let n = match tok.ids.get(merged.as_slice()) {
-            Some(&id) => id,
+        merges.push((a, b));
+        let hash = hash_bytes(&merged);
+        let n = match tok.find_concat(hash, &merged) {
+            Some(id) => id,
             None => {
                 let id = tok.push(merged.into_boxed_slice());
                 monitor.add(1)?;
@@ -512,7 +552,7 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
         } else {
             deltas.clear();
         }
-        new_pairs.clear();
+        new_lists.reserve(tok.bytes.len());
         if todo.len() >= PAR_WORDS && rayon::current_num_threads() > 1 {
             let data = DataPtr(words.data.as_mut_ptr());
             let data_len = words.data.len();
@@ -523,6 +563,9 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
                     let data = &data;
                     let mut d: FxHashMap<u64, i64> = FxHashMap::default();
                     let mut np = Vec::new();
+                    // The last word recorded per new pair: a word lists each pair once, so a
+                    // huge word (one pre-token of megabytes) adds entries per distinct pair only.
+                    let mut last: FxHashMap<u64, u32> = FxHashMap::default();
                     for (i, &w) in ws.iter().enumerate() {
                         // SAFETY: `todo` holds distinct records (stamp), `par_chunks` gives each
                         // task a disjoint subset, and records occupy disjoint ranges of `data`
@@ -542,7 +585,11 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
                             let len = *data.0.add(off) as usize;
                             std::slice::from_raw_parts_mut(data.0.add(off), HDR + len)
                         };
-                        update_word(rec, a, b, n, w, &mut d, &mut np);
+                        update_word(rec, a, b, n, w, &mut d, &mut |p, w| {
+                            if last.insert(p, w) != Some(w) {
+                                np.push((p, w));
+                            }
+                        });
                     }
                     (d, np)
                 })
@@ -552,7 +599,9 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
                 for (p, v) in d {
                     *deltas.entry(p).or_insert(0) += v;
                 }
-                new_pairs.extend(np);
+                for (p, w) in np {
+                    new_lists.add(p, w, n);
+                }
             }
         } else {
             for (i, &w) in todo.iter().enumerate() {
@@ -560,7 +609,9 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
                     words.prefetch(ahead);
                 }
                 let rec = words.record_mut(w);
-                update_word(rec, a, b, n, w, &mut deltas, &mut new_pairs);
+                update_word(rec, a, b, n, w, &mut deltas, &mut |p, w| {
+                    new_lists.add(p, w, n)
+                });
             }
         }
 
@@ -582,34 +633,81 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
         }
 
         // Word lists of the new pairs.
-        let n_tokens = tok.bytes.len();
-        if left_of_n.len() < n_tokens {
-            left_of_n.resize_with(n_tokens, Vec::new);
-            right_of_n.resize_with(n_tokens, Vec::new);
+        new_lists.flush(n, &pair_count, &mut pair_words);
+    }
+    monitor.finish();
+
+    let mut vocab: Vec<Vec<u8>> = opts
+        .special_tokens
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+    vocab.extend(tok.bytes.into_iter().map(|b| b.into_vec()));
+    // Internal ids put the bytes first; the public layout puts the special tokens first.
+    let merges = merges
+        .into_iter()
+        .map(|(a, b)| (a + k as u32, b + k as u32))
+        .collect();
+    Ok(Learned {
+        vocab,
+        merges,
+        special_tokens: opts.special_tokens.clone(),
+        ran_out,
+    })
+}
+
+/// Word lists of the pairs a merge creates. They all contain the new token `n`, so they are
+/// gathered in dense arrays keyed by the other symbol ((x, n) by x, (n, y) by y): the pair map is
+/// then touched once per distinct new pair, not once per occurrence, and a word is listed once per
+/// pair (entries for one word arrive together, so comparing with the last entry dedupes).
+#[derive(Default)]
+struct NewPairLists {
+    left_of_n: Vec<Vec<u32>>,
+    right_of_n: Vec<Vec<u32>>,
+    touched_left: Vec<u32>,
+    touched_right: Vec<u32>,
+}
+
+impl NewPairLists {
+    fn reserve(&mut self, n_tokens: usize) {
+        if self.left_of_n.len() < n_tokens {
+            self.left_of_n.resize_with(n_tokens, Vec::new);
+            self.right_of_n.resize_with(n_tokens, Vec::new);
         }
-        for &(p, w) in &new_pairs {
-            let (l, r) = unpack(p);
-            let (list, touched, other) = if r == n {
-                (&mut left_of_n[l as usize], &mut touched_left, l)
-            } else {
-                (&mut right_of_n[r as usize], &mut touched_right, r)
-            };
-            if list.is_empty() {
-                touched.push(other);
-            }
-            if list.last() != Some(&w) {
-                list.push(w);
-            }
+    }
+
+    #[inline]
+    fn add(&mut self, p: u64, w: u32, n: u32) {
+        let (l, r) = unpack(p);
+        let (list, touched, other) = if r == n {
+            (&mut self.left_of_n[l as usize], &mut self.touched_left, l)
+        } else {
+            (&mut self.right_of_n[r as usize], &mut self.touched_right, r)
+        };
+        if list.is_empty() {
+            touched.push(other);
         }
+        if list.last() != Some(&w) {
+            list.push(w);
+        }
+    }
+
+    /// Moves the gathered lists into `pair_words` (pairs whose count cancelled out are dropped).
+    fn flush(
+        &mut self,
+        n: u32,
+        pair_count: &FxHashMap<u64, u64>,
+        pair_words: &mut FxHashMap<u64, Vec<u32>>,
+    ) {
         for (lists, touched, left) in [
-            (&mut left_of_n, &mut touched_left, true),
-            (&mut right_of_n, &mut touched_right, false),
+            (&mut self.left_of_n, &mut self.touched_left, true),
+            (&mut self.right_of_n, &mut self.touched_right, false),
         ] {
             for &x in touched.iter() {
                 let list = std::mem::take(&mut lists[x as usize]);
                 let p = if left { pack(x, n) } else { pack(n, x) };
                 if !pair_count.contains_key(&p) {
-                    continue; // cancelled out
+                    continue;
                 }
                 match pair_words.entry(p) {
                     std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().extend(list),
@@ -621,25 +719,10 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
             touched.clear();
         }
     }
-    monitor.finish();
-
-    let mut vocab: Vec<Vec<u8>> = opts
-        .special_tokens
-        .iter()
-        .map(|s| s.as_bytes().to_vec())
-        .collect();
-    vocab.extend(tok.bytes.into_iter().map(|b| b.into_vec()));
-    debug_assert_eq!(vocab.len() - k, target.min(vocab.len() - k));
-    Ok(Trained {
-        vocab,
-        merges,
-        special_tokens: opts.special_tokens.clone(),
-        ran_out,
-    })
 }
 
-/// Merges (a, b) -> n in the word record `rec` (at offset `w`); records count deltas and the new
-/// pairs containing `n`.
+/// Merges (a, b) -> n in the word record `rec` (at offset `w`); records count deltas, and calls
+/// `new_pair(pair, w)` for each adjacent pair containing `n` afterwards.
 #[inline]
 fn update_word(
     rec: &mut [u32],
@@ -648,7 +731,7 @@ fn update_word(
     n: u32,
     w: u32,
     deltas: &mut FxHashMap<u64, i64>,
-    new_pairs: &mut Vec<(u64, u32)>,
+    new_pair: &mut impl FnMut(u64, u32),
 ) {
     let c = Words::count(rec) as i64;
     let (head, syms) = rec.split_at_mut(HDR);
@@ -665,10 +748,10 @@ fn update_word(
     for (j, &s) in out.iter().enumerate() {
         if s == n {
             if j > 0 {
-                new_pairs.push((pack(out[j - 1], n), w));
+                new_pair(pack(out[j - 1], n), w);
             }
             if j + 1 < new_len {
-                new_pairs.push((pack(n, out[j + 1]), w));
+                new_pair(pack(n, out[j + 1]), w);
             }
         }
     }

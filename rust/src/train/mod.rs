@@ -27,7 +27,7 @@ pub mod table;
 use std::path::Path;
 
 pub use count::{count_files, count_texts, with_pool, BatchCounter, CountOptions, WordCounts};
-pub use merge::{learn, MergeOptions, Trained};
+pub use merge::{learn, learn_ids, Learned, MergeOptions, Trained};
 
 use crate::error::Result;
 use crate::monitor::Monitor;
