@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 from fastbpe.cli import SAMPLE, main
 from fastbpe.io import load
 
@@ -205,10 +204,11 @@ def test_main_in_process(tmp_path, capsys):
 
 def test_console_script_installed():
     import shutil
+    import sysconfig
 
-    exe = shutil.which("fastbpe")
-    if exe is None:
-        pytest.skip("the fastbpe console script is not on PATH in this environment")
+    # pip puts console scripts in the environment's scripts directory, which may not be on PATH.
+    exe = shutil.which("fastbpe") or shutil.which("fastbpe", path=sysconfig.get_path("scripts"))
+    assert exe is not None, f"no fastbpe console script on PATH or in {sysconfig.get_path('scripts')}"
     proc = subprocess.run([exe, "--version"], capture_output=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith(b"fastbpe ")
 

@@ -149,13 +149,13 @@ def _max_gap_while(fn) -> tuple[float, float, int]:
     return float(box["duration"]), max(gaps, default=0.0), len(gaps)  # type: ignore[arg-type]
 
 
-def _assert_releases_gil(what: str, make_fn, min_duration: float = 0.5) -> None:
+def _assert_releases_gil(what: str, make_fn, min_duration: float = 0.3) -> None:
     """`make_fn(scale)` returns the call to time; the scale doubles until the call is long enough
-    to measure (machines differ by 10x in speed)."""
+    to measure (machines differ by 10x in speed, and an idle machine is 3x faster than a loaded one)."""
     scale = 1
     while True:
         duration, gap, ticks = _max_gap_while(make_fn(scale))
-        if duration >= min_duration or scale >= 64:
+        if duration >= min_duration or scale >= 1024:
             break
         scale *= 2
     if duration < min_duration:
@@ -296,10 +296,6 @@ if __name__ == "__main__":
 """
 
 
-@pytest.mark.xfail(
-    reason="flaky at interpreter exit in the 'busy' mode because of the daemon-thread exit defect; the fork logic itself passes",
-    strict=False,
-)
 @pytest.mark.parametrize("mode", ["idle", "busy"])
 def test_fork_after_parallel_work_does_not_deadlock(tmp_path, mode):
     if (
@@ -351,15 +347,11 @@ print("EXITING", flush=True)
 """
 
 
-@pytest.mark.xfail(
-    reason="known defect: a daemon thread inside a fastbpe call at interpreter exit aborts the process (CPython #87135 with panic=unwind)",
-    strict=False,
-)
 @pytest.mark.parametrize("call", ["encode", "batch", "train"])
 def test_daemon_thread_inside_fastbpe_at_exit(tmp_path, call):
     """A daemon thread (a data loader, say) still inside a fastbpe call when the interpreter exits
     must not crash the process. (CPython < 3.14 ends such threads with pthread_exit when they
-    take the GIL back; tiktoken survives this, see CPython issue #87135.)"""
+    take the GIL back, CPython issue #87135; fastbpe parks them instead: rust/src/py/shutdown.rs.)"""
     script = tmp_path / "daemon.py"
     script.write_text(DAEMON_SCRIPT)
     failures = []

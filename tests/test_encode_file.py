@@ -308,9 +308,7 @@ def test_stdin_input(tmp_path, gpt2_files):
     assert np.load(out).tolist() == enc.encode(text, allowed_special="all")
 
 
-def test_tokenizer_method_if_present(tmp_path, gpt2_fastbpe):
-    if not hasattr(gpt2_fastbpe, "encode_file"):
-        pytest.skip("Tokenizer.encode_file not wired yet")
+def test_tokenizer_encode_file_method(tmp_path, gpt2_fastbpe):
     src = write(tmp_path, "x.txt", "hello world")
     gpt2_fastbpe.encode_file(src, tmp_path / "x.npy")
     assert np.load(tmp_path / "x.npy").tolist() == [31373, 995]

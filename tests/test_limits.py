@@ -88,10 +88,6 @@ def no_newline_file(tmp_path_factory) -> Path:
 # ------------------------------------------------------------------------ a big file, no newline
 
 
-@pytest.mark.xfail(
-    reason="known defect: training's file chunker searches to the end of the file for a cut when there is no newline (quadratic, unbounded memory); encode_file has the fallback, training does not yet",
-    strict=False,
-)
 def test_train_on_file_without_newline_bounded_memory(no_newline_file):
     """Training on a file with no newline and no special token. The counts are tiny (a few
     distinct words), so memory must not grow with the file."""
@@ -116,10 +112,6 @@ def test_train_on_file_without_newline_bounded_memory(no_newline_file):
     )
 
 
-@pytest.mark.xfail(
-    reason="known defect: training's file chunker searches to the end of the file for a cut when there is no newline (quadratic, unbounded memory); encode_file has the fallback, training does not yet",
-    strict=False,
-)
 def test_train_on_file_without_newline_not_quadratic(no_newline_file, tmp_path):
     """The same bytes with and without newlines must train in about the same time. (Without a
     safe cut each of the file's ~1 MB nominal chunks used to search to the end of the file:
@@ -221,9 +213,6 @@ def test_encode_single_huge_pretoken(one_pretoken_file):
     )
 
 
-@pytest.mark.xfail(
-    reason="known defect: training holds ~45 bytes per byte of one huge pre-token", strict=False
-)
 def test_train_single_huge_pretoken(one_pretoken_file):
     out = run_measured(
         f"""

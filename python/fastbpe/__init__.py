@@ -6,6 +6,9 @@
     [31373, 995]
 """
 
+import atexit
+
+from . import _fastbpe
 from .registry import get_encoding, list_encoding_names
 from .tokenizer import GPT2_PATTERN, Encoding, Tokenizer
 from .training import WordCounts, count_words, train, train_bpe, train_from_counts
@@ -23,3 +26,7 @@ __all__ = [
     "list_encoding_names",
 ]
 __version__ = "0.1.0"
+
+# Threads still inside fastbpe when the program ends park instead of crashing the process
+# (CPython < 3.14 would end them with pthread_exit): see rust/src/py/shutdown.rs.
+atexit.register(_fastbpe._interpreter_exiting)

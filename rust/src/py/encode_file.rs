@@ -13,6 +13,7 @@ use crate::monitor::Monitor;
 
 use super::errors::IntoPy;
 use super::interrupt::run_interruptible;
+use super::shutdown::detach;
 use super::tokenizer::CoreTokenizer;
 
 /// Encodes `inputs` into the token file `output`; returns a dict of statistics.
@@ -76,7 +77,7 @@ fn encode_files<'py>(
 /// Reads a native tokenizer file: (CoreTokenizer, name or None).
 #[pyfunction]
 fn load_native(py: Python<'_>, path: PathBuf) -> PyResult<(CoreTokenizer, Option<String>)> {
-    let loaded = py.detach(|| native::load(&path)).py_err()?;
+    let loaded = detach(py, || native::load(&path)).py_err()?;
     Ok((
         CoreTokenizer {
             inner: loaded.tokenizer,
@@ -95,8 +96,7 @@ fn save_native(
     name: Option<String>,
 ) -> PyResult<()> {
     let tok = &tokenizer.get().inner;
-    py.detach(|| native::save(tok, name.as_deref(), &path))
-        .py_err()
+    detach(py, || native::save(tok, name.as_deref(), &path)).py_err()
 }
 
 /// The native file's text (for tests and for embedding in other files).

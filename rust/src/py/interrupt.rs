@@ -14,6 +14,7 @@ use crate::error::Result;
 use crate::monitor::Monitor;
 
 use super::errors::to_py;
+use super::shutdown::{attach, detach};
 
 pub fn run_interruptible<T, F>(py: Python<'_>, monitor: &Monitor, work: F) -> PyResult<T>
 where
@@ -21,7 +22,7 @@ where
     F: FnOnce() -> Result<T> + Send,
 {
     let mut signal: Option<PyErr> = None;
-    let outcome = py.detach(|| {
+    let outcome = detach(py, || {
         std::thread::scope(|scope| {
             let (tx, rx) = mpsc::channel();
             let handle = scope.spawn(move || {
@@ -34,7 +35,7 @@ where
                     Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
                     Err(mpsc::RecvTimeoutError::Timeout) => {
                         if signal.is_none() {
-                            if let Err(e) = Python::attach(|py| py.check_signals()) {
+                            if let Err(e) = attach(|py| py.check_signals()) {
                                 signal = Some(e);
                                 monitor.cancel();
                             }

@@ -3,6 +3,7 @@
 mod encode_file;
 mod errors;
 mod interrupt;
+mod shutdown;
 mod tokenizer;
 mod train;
 
@@ -13,5 +14,6 @@ fn _fastbpe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     tokenizer::register(m)?;
     train::register(m)?;
     encode_file::register(m)?;
+    m.add_function(wrap_pyfunction!(shutdown::interpreter_exiting, m)?)?;
     Ok(())
 }

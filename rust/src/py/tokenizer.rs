@@ -14,6 +14,7 @@ use crate::tokenizer::{Allowed, Tokenizer};
 
 use super::errors::IntoPy;
 use super::interrupt::run_interruptible;
+use super::shutdown::detach;
 use crate::monitor::Monitor;
 
 #[pyclass(frozen, module = "fastbpe._fastbpe")]
@@ -51,9 +52,10 @@ impl CoreTokenizer {
         special_tokens: Vec<String>,
         pattern: &str,
     ) -> PyResult<Self> {
-        let inner = py
-            .detach(|| Tokenizer::from_vocab_merges(vocab, merges, &special_tokens, pattern))
-            .py_err()?;
+        let inner = detach(py, || {
+            Tokenizer::from_vocab_merges(vocab, merges, &special_tokens, pattern)
+        })
+        .py_err()?;
         Ok(CoreTokenizer { inner })
     }
 
@@ -73,9 +75,10 @@ impl CoreTokenizer {
                 rank,
             })
             .collect();
-        let inner = py
-            .detach(|| Tokenizer::from_ranked(ranked, special_tokens, pattern, None, Vec::new()))
-            .py_err()?;
+        let inner = detach(py, || {
+            Tokenizer::from_ranked(ranked, special_tokens, pattern, None, Vec::new())
+        })
+        .py_err()?;
         Ok(CoreTokenizer { inner })
     }
 
@@ -87,19 +90,18 @@ impl CoreTokenizer {
         special_tokens: Vec<(String, u32)>,
         pattern: &str,
     ) -> PyResult<Self> {
-        let inner = py
-            .detach(|| {
-                let data = formats::read(&path)?;
-                let ranked = tiktoken_file::parse(&data, &path)?;
-                // Errors about the contents name the file they came from.
-                Tokenizer::from_ranked(ranked, special_tokens, pattern, None, Vec::new()).map_err(
-                    |e| match e {
-                        Error::Value(m) => Error::format(&path, m),
-                        e => e,
-                    },
-                )
+        let inner = detach(py, || {
+            let data = formats::read(&path)?;
+            let ranked = tiktoken_file::parse(&data, &path)?;
+            // Errors about the contents name the file they came from.
+            Tokenizer::from_ranked(ranked, special_tokens, pattern, None, Vec::new()).map_err(|e| {
+                match e {
+                    Error::Value(m) => Error::format(&path, m),
+                    e => e,
+                }
             })
-            .py_err()?;
+        })
+        .py_err()?;
         Ok(CoreTokenizer { inner })
     }
 
@@ -112,26 +114,24 @@ impl CoreTokenizer {
         special_tokens: Vec<String>,
         pattern: &str,
     ) -> PyResult<Self> {
-        let inner = py
-            .detach(|| {
-                let vocab =
-                    hf_vocab_merges::parse_vocab(&formats::read(&vocab_path)?, &vocab_path)?;
-                let merges =
-                    hf_vocab_merges::parse_merges(&formats::read(&merges_path)?, &merges_path)?;
-                // Errors about the contents name the vocabulary file they came from.
-                Tokenizer::from_vocab_merges(vocab, merges, &special_tokens, pattern).map_err(|e| {
-                    match e {
-                        Error::Value(m) => Error::format(&vocab_path, m),
-                        e => e,
-                    }
-                })
+        let inner = detach(py, || {
+            let vocab = hf_vocab_merges::parse_vocab(&formats::read(&vocab_path)?, &vocab_path)?;
+            let merges =
+                hf_vocab_merges::parse_merges(&formats::read(&merges_path)?, &merges_path)?;
+            // Errors about the contents name the vocabulary file they came from.
+            Tokenizer::from_vocab_merges(vocab, merges, &special_tokens, pattern).map_err(|e| {
+                match e {
+                    Error::Value(m) => Error::format(&vocab_path, m),
+                    e => e,
+                }
             })
-            .py_err()?;
+        })
+        .py_err()?;
         Ok(CoreTokenizer { inner })
     }
 
     fn encode_ordinary(&self, py: Python<'_>, text: &str) -> PyResult<Vec<u32>> {
-        py.detach(|| self.inner.encode_ordinary(text)).py_err()
+        detach(py, || self.inner.encode_ordinary(text)).py_err()
     }
 
     #[pyo3(signature = (text, allowed_all, allowed))]
@@ -142,7 +142,7 @@ impl CoreTokenizer {
         allowed_all: bool,
         allowed: Vec<String>,
     ) -> PyResult<Vec<u32>> {
-        py.detach(|| {
+        detach(py, || {
             self.inner
                 .encode(text, self::allowed(allowed_all, &allowed))
         })
@@ -179,21 +179,18 @@ impl CoreTokenizer {
         allowed: Vec<String>,
         itemsize: usize,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let bytes = py
-            .detach(|| {
-                let ids = self
-                    .inner
-                    .encode(text, self::allowed(allowed_all, &allowed))?;
-                Ok(ids_to_le_bytes(&ids, itemsize))
-            })
-            .py_err()?;
+        let bytes = detach(py, || {
+            let ids = self
+                .inner
+                .encode(text, self::allowed(allowed_all, &allowed))?;
+            Ok(ids_to_le_bytes(&ids, itemsize))
+        })
+        .py_err()?;
         Ok(PyBytes::new(py, &bytes))
     }
 
     fn decode_bytes<'py>(&self, py: Python<'py>, ids: Vec<i64>) -> PyResult<Bound<'py, PyBytes>> {
-        let bytes = py
-            .detach(|| self.inner.decode_bytes(&to_ids(&ids)?))
-            .py_err()?;
+        let bytes = detach(py, || self.inner.decode_bytes(&to_ids(&ids)?)).py_err()?;
         Ok(PyBytes::new(py, &bytes))
     }
 
@@ -225,7 +222,7 @@ impl CoreTokenizer {
         text: &str,
         names: Vec<String>,
     ) -> PyResult<Option<String>> {
-        py.detach(|| {
+        detach(py, || {
             self.inner
                 .find_special(text, &names)
                 .map(|o| o.map(str::to_string))

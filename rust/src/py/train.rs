@@ -16,6 +16,7 @@ use crate::train::{self, BatchCounter, CountOptions, MergeOptions, WordCounts};
 
 use super::errors::IntoPy;
 use super::interrupt::run_interruptible;
+use super::shutdown::detach;
 
 /// Counts of distinct pre-tokens: the mergeable result of the counting step. Counts from several
 /// calls (or processes: it pickles) combine with `update`, then `train_from_counts` learns merges.
@@ -64,7 +65,7 @@ impl PyWordCounts {
     fn update(&mut self, py: Python<'_>, other: PyRef<'_, PyWordCounts>) {
         let other = other.inner.clone();
         let inner = &mut self.inner;
-        py.detach(|| inner.merge(other));
+        detach(py, || inner.merge(other));
     }
 
     /// All (word bytes, count) pairs, sorted by word.
