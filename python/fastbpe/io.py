@@ -193,10 +193,12 @@ class EncodeFileResult:
 
     @property
     def bytes_per_token(self) -> float:
+        """Compression: input bytes per output token."""
         return self.bytes / self.tokens if self.tokens else 0.0
 
     @property
     def mb_per_s(self) -> float:
+        """Throughput in MB (10^6 bytes) of input per second."""
         return self.bytes / 1e6 / self.seconds if self.seconds > 0 else 0.0
 
 

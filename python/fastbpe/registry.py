@@ -41,6 +41,7 @@ _lock = threading.Lock()
 
 
 def list_encoding_names() -> list[str]:
+    """Names `get_encoding` accepts ("gpt2" and its alias "r50k_base"), like tiktoken's."""
     return list(_NAMES)
 
 

@@ -188,6 +188,7 @@ class Tokenizer:
 
     @property
     def name(self) -> str:
+        """The encoding's name ("gpt2", a file's stem, or "fastbpe")."""
         return self._name or "fastbpe"
 
     @property
@@ -197,6 +198,7 @@ class Tokenizer:
 
     @property
     def max_token_value(self) -> int:
+        """The largest id (`n_vocab - 1`), as in tiktoken."""
         return self.n_vocab - 1
 
     @property
@@ -211,10 +213,12 @@ class Tokenizer:
 
     @property
     def special_tokens_set(self) -> set[str]:
+        """The special tokens' strings, e.g. `{"<|endoftext|>"}`."""
         return set(self._special_tokens)
 
     @property
     def eot_token(self) -> int:
+        """The id of `<|endoftext|>` (50256 for GPT-2); ValueError when there is none."""
         try:
             return self._special_tokens["<|endoftext|>"]
         except KeyError:
@@ -240,6 +244,7 @@ class Tokenizer:
         return sorted(b for b, _ in self._core.ranked())
 
     def is_special_token(self, token: int) -> bool:
+        """Whether `token` is the id of a special token: `enc.is_special_token(enc.eot_token)`."""
         return token in self._special_tokens.values()
 
     def __repr__(self) -> str:
@@ -434,11 +439,13 @@ class Tokenizer:
         return self.decode_bytes(tokens).decode("utf-8", errors=errors)
 
     def decode_single_token_bytes(self, token: int) -> bytes:
+        """The bytes of one token: `enc.decode_single_token_bytes(31373) == b"hello"`."""
         if not isinstance(token, int) and not hasattr(token, "__index__"):
             raise TypeError(f"token id must be int, got {type(token).__name__}")
         return bytes(self._core.token_bytes(int(token)))
 
     def decode_tokens_bytes(self, tokens: Sequence[int]) -> list[bytes]:
+        """Each token's bytes: `enc.decode_tokens_bytes([31373, 995]) == [b"hello", b" world"]`."""
         return list(self._core.decode_tokens_bytes(_check_ids(tokens)))
 
     def decode_with_offsets(self, tokens: Sequence[int]) -> tuple[str, list[int]]:
@@ -454,6 +461,7 @@ class Tokenizer:
         return b"".join(parts).decode("utf-8", errors="strict"), offsets
 
     def decode_batch(self, batch: Sequence[Sequence[int]], *, errors: str = "replace") -> list[str]:
+        """`decode` of each id list."""
         return [self.decode(t, errors=errors) for t in batch]
 
     # ---------------------------------------------------------------- files and conversions

@@ -1,0 +1,127 @@
+"""Type stubs for the Rust extension module (rust/src/py/). Users call the wrappers in
+`fastbpe.tokenizer`, `fastbpe.training` and `fastbpe.io`, which check arguments first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from os import PathLike
+from typing import Any
+
+_Path = str | PathLike[str]
+
+GPT2_PATTERN: str
+
+class CoreTokenizer:
+    """Immutable BPE tokenizer: ranked tokens, special tokens and a pre-tokenization pattern."""
+
+    @staticmethod
+    def from_vocab_merges(
+        vocab: dict[int, bytes],
+        merges: Sequence[tuple[bytes, bytes]],
+        special_tokens: Sequence[str],
+        pattern: str,
+    ) -> CoreTokenizer: ...
+    @staticmethod
+    def from_ranks(
+        ranks: Sequence[tuple[bytes, int]], special_tokens: Sequence[tuple[str, int]], pattern: str
+    ) -> CoreTokenizer: ...
+    @staticmethod
+    def from_tiktoken_file(
+        path: _Path, special_tokens: Sequence[tuple[str, int]], pattern: str
+    ) -> CoreTokenizer: ...
+    @staticmethod
+    def from_hf_files(
+        vocab_path: _Path, merges_path: _Path, special_tokens: Sequence[str], pattern: str
+    ) -> CoreTokenizer: ...
+    def encode_ordinary(self, text: str) -> list[int]: ...
+    def encode(self, text: str, allowed_all: bool, allowed: Sequence[str]) -> list[int]: ...
+    def encode_batch(
+        self,
+        texts: Sequence[str],
+        allowed_all: bool,
+        allowed: Sequence[str],
+        num_threads: int | None = None,
+    ) -> list[list[int]]: ...
+    def encode_to_buffer(
+        self, text: str, allowed_all: bool, allowed: Sequence[str], itemsize: int
+    ) -> bytes: ...
+    def decode_bytes(self, ids: Sequence[int]) -> bytes: ...
+    def token_bytes(self, id: int) -> bytes: ...
+    def decode_tokens_bytes(self, ids: Sequence[int]) -> list[bytes]: ...
+    def find_special(self, text: str, names: Sequence[str]) -> str | None: ...
+    def token_id(self, bytes: bytes) -> int | None: ...
+    @property
+    def n_vocab(self) -> int: ...
+    @property
+    def pattern(self) -> str: ...
+    def special_tokens(self) -> dict[str, int]: ...
+    def vocab(self) -> dict[int, bytes]: ...
+    def ranked(self) -> list[tuple[bytes, int]]: ...
+    def merges(self) -> list[tuple[bytes, bytes]] | None: ...
+    def pretokenize(self, text: str) -> list[str]: ...
+
+class WordCounts:
+    """Counts of distinct pre-tokens; combine with `update`, pickle to send between processes."""
+
+    def __init__(self) -> None: ...
+    def __len__(self) -> int: ...
+    def add(self, word: bytes, count: int = 1) -> None: ...
+    def get(self, word: bytes) -> int: ...
+    def total(self) -> int: ...
+    def update(self, other: WordCounts) -> None: ...
+    def items(self) -> list[tuple[bytes, int]]: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> WordCounts: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
+
+def count_files(
+    paths: Sequence[_Path],
+    special_tokens: Sequence[str],
+    pattern: str | None = None,
+    threads: int | None = None,
+    chunk_size: int | None = None,
+    errors: str = "strict",
+    progress: bool = False,
+) -> WordCounts: ...
+def count_iter(
+    iterable: Iterable[str],
+    special_tokens: Sequence[str],
+    pattern: str | None = None,
+    threads: int | None = None,
+    chunk_size: int | None = None,
+    errors: str = "strict",
+    progress: bool = False,
+    batch_bytes: int | None = None,
+) -> WordCounts: ...
+def train_from_counts(
+    counts: WordCounts,
+    vocab_size: int,
+    special_tokens: Sequence[str],
+    min_frequency: int = 0,
+    threads: int | None = None,
+    progress: bool = False,
+) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]], bool]:
+    """(vocab, merges, ran_out): ran_out is True when the corpus had no pairs left to merge."""
+
+def encode_files(
+    tokenizer: CoreTokenizer,
+    inputs: Sequence[_Path],
+    output: _Path,
+    *,
+    dtype: str | None = None,
+    format: str | None = None,
+    allowed: Sequence[str] | None = None,
+    separator: int | None = None,
+    errors: str = "strict",
+    threads: int = 0,
+    chunk_size: int = 0,
+    in_flight: int = 0,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Stats: bytes, tokens, chunks, files, dtype, format, seconds."""
+
+def load_native(path: _Path) -> tuple[CoreTokenizer, str | None]: ...
+def save_native(tokenizer: CoreTokenizer, path: _Path, name: str | None = None) -> None: ...
+def native_to_string(tokenizer: CoreTokenizer, name: str | None = None) -> str: ...
+def _interpreter_exiting() -> None: ...
