@@ -799,7 +799,9 @@ mod tests {
         let t = std::time::Instant::now();
         let fc = FileChunks::plan("mem", text.as_slice(), text.len() as u64, 1000, &c).unwrap();
         assert_eq!(fc.cuts, vec![0, text.len() as u64]);
-        assert!(t.elapsed().as_secs_f64() < 2.0, "{:?}", t.elapsed());
+        // Linear: ~0.1 s in a debug build. Quadratic (each of the 3000 nominal boundaries searching
+        // to the end) would be ~4.5e9 byte steps, minutes; the bound is loose for loaded machines.
+        assert!(t.elapsed().as_secs_f64() < 20.0, "{:?}", t.elapsed());
     }
 
     #[test]

@@ -8,8 +8,12 @@ use rustc_hash::FxHashMap;
 use crate::encode::{Bpe, RankedToken};
 use crate::error::{Error, Result};
 use crate::monitor::Monitor;
+
 use crate::pretokenize::Pretokenizer;
 use crate::special::{Segment, SpecialMatcher};
+
+/// How much text `encode_cancellable` encodes between two looks at its monitor.
+const CANCEL_CHECK_BYTES: usize = 1 << 20;
 
 /// Which special tokens `encode` recognizes in text.
 #[derive(Debug, Clone, Copy)]
@@ -263,9 +267,51 @@ impl Tokenizer {
 
     /// Appends ids of `text`, recognizing the special tokens `allowed` names.
     pub fn encode_into(&self, text: &str, allowed: Allowed<'_>, out: &mut Vec<u32>) -> Result<()> {
+        self.encode_segments(text, allowed, out, |t, out| {
+            self.encode_ordinary_into(t, out)
+        })
+    }
+
+    /// `encode` that stops with `Error::Interrupted` soon after `monitor` is cancelled: the
+    /// monitor is polled every `CANCEL_CHECK_BYTES` of text (a long single call stays stoppable).
+    pub fn encode_cancellable(
+        &self,
+        text: &str,
+        allowed: Allowed<'_>,
+        monitor: &Monitor,
+    ) -> Result<Vec<u32>> {
+        let mut out = Vec::with_capacity(text.len() / 4 + 1);
+        let bpe = &self.bpe;
+        let mut since_check = 0usize;
+        let mut stopped = false;
+        self.encode_segments(text, allowed, &mut out, |t, out| {
+            self.pretok.for_each_piece(t, |piece| {
+                if stopped {
+                    return; // finish scanning without encoding: far faster than encoding
+                }
+                since_check += piece.len();
+                if since_check >= CANCEL_CHECK_BYTES {
+                    since_check = 0;
+                    stopped = monitor.is_cancelled();
+                }
+                bpe.encode_piece(piece.as_bytes(), out)
+            })
+        })?;
+        monitor.check()?;
+        Ok(out)
+    }
+
+    /// Splits `text` at the `allowed` special tokens; ordinary text goes to `ordinary`.
+    fn encode_segments(
+        &self,
+        text: &str,
+        allowed: Allowed<'_>,
+        out: &mut Vec<u32>,
+        mut ordinary: impl FnMut(&str, &mut Vec<u32>) -> Result<()>,
+    ) -> Result<()> {
         let matcher: Arc<SpecialMatcher>;
         let m: &SpecialMatcher = match allowed {
-            Allowed::None => return self.encode_ordinary_into(text, out),
+            Allowed::None => return ordinary(text, out),
             Allowed::All => &self.all_specials,
             Allowed::Only(names) => {
                 matcher = self.subset_matcher(names)?;
@@ -273,11 +319,11 @@ impl Tokenizer {
             }
         };
         if m.is_empty() {
-            return self.encode_ordinary_into(text, out);
+            return ordinary(text, out);
         }
         for seg in m.split(text) {
             match seg {
-                Segment::Text(t) => self.encode_ordinary_into(t, out)?,
+                Segment::Text(t) => ordinary(t, out)?,
                 Segment::Special(_, s) => out.push(self.special_id(s)?),
             }
         }
@@ -384,8 +430,8 @@ mod tests {
         (0..256u32).map(|b| (b, vec![b as u8])).collect()
     }
 
-    #[test]
-    fn cs336_vocab_merges_round_trip_and_specials() {
+    /// Bytes plus "th" and "the", with these special tokens.
+    fn the_tokenizer(specials: &[String]) -> Tokenizer {
         let mut vocab = bytes_vocab();
         vocab.push((256, b"th".to_vec()));
         vocab.push((257, b"the".to_vec()));
@@ -393,11 +439,34 @@ mod tests {
             (b"t".to_vec(), b"h".to_vec()),
             (b"th".to_vec(), b"e".to_vec()),
         ];
-        let specials = vec![
+        Tokenizer::from_vocab_merges(vocab, merges, specials, GPT2_PATTERN).unwrap()
+    }
+
+    #[test]
+    fn cancellable_encode_equals_encode_and_stops_when_cancelled() {
+        let tok = the_tokenizer(&["<|endoftext|>".to_string()]);
+        // Several monitor checks' worth of text, with special tokens between documents.
+        let text = "the other theme, then 42!<|endoftext|>\n".repeat(3 * CANCEL_CHECK_BYTES / 40);
+        let monitor = Monitor::silent();
+        for allowed in [Allowed::All, Allowed::None] {
+            assert_eq!(
+                tok.encode_cancellable(&text, allowed, &monitor).unwrap(),
+                tok.encode(&text, allowed).unwrap()
+            );
+        }
+        monitor.cancel();
+        assert!(matches!(
+            tok.encode_cancellable(&text, Allowed::All, &monitor),
+            Err(Error::Interrupted)
+        ));
+    }
+
+    #[test]
+    fn cs336_vocab_merges_round_trip_and_specials() {
+        let tok = the_tokenizer(&[
             "<|endoftext|>".to_string(),
             "<|endoftext|><|endoftext|>".to_string(),
-        ];
-        let tok = Tokenizer::from_vocab_merges(vocab, merges, &specials, GPT2_PATTERN).unwrap();
+        ]);
         assert_eq!(tok.n_vocab(), 260);
         let text = "the<|endoftext|><|endoftext|>the<|endoftext|>";
         let ids = tok.encode(text, Allowed::All).unwrap();

@@ -40,6 +40,27 @@ fn allowed<'a>(all: bool, names: &'a [String]) -> Allowed<'a> {
     }
 }
 
+/// From this many bytes on, one encode call runs interruptibly (Ctrl-C stops it); for smaller
+/// texts the watching thread would cost more than the call.
+const INTERRUPTIBLE_FROM: usize = 4 << 20;
+
+impl CoreTokenizer {
+    fn encode_allowed(
+        &self,
+        py: Python<'_>,
+        text: &str,
+        allowed: Allowed<'_>,
+    ) -> PyResult<Vec<u32>> {
+        if text.len() < INTERRUPTIBLE_FROM {
+            return detach(py, || self.inner.encode(text, allowed)).py_err();
+        }
+        let monitor = Monitor::silent();
+        run_interruptible(py, &monitor, || {
+            self.inner.encode_cancellable(text, allowed, &monitor)
+        })
+    }
+}
+
 #[pymethods]
 impl CoreTokenizer {
     /// From a CS336 vocabulary (id -> bytes) and ordered merges.
@@ -131,7 +152,7 @@ impl CoreTokenizer {
     }
 
     fn encode_ordinary(&self, py: Python<'_>, text: &str) -> PyResult<Vec<u32>> {
-        detach(py, || self.inner.encode_ordinary(text)).py_err()
+        self.encode_allowed(py, text, Allowed::None)
     }
 
     #[pyo3(signature = (text, allowed_all, allowed))]
@@ -142,11 +163,7 @@ impl CoreTokenizer {
         allowed_all: bool,
         allowed: Vec<String>,
     ) -> PyResult<Vec<u32>> {
-        detach(py, || {
-            self.inner
-                .encode(text, self::allowed(allowed_all, &allowed))
-        })
-        .py_err()
+        self.encode_allowed(py, text, self::allowed(allowed_all, &allowed))
     }
 
     /// Encodes many texts on all cores with the GIL released; Ctrl-C interrupts it.
@@ -179,13 +196,8 @@ impl CoreTokenizer {
         allowed: Vec<String>,
         itemsize: usize,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let bytes = detach(py, || {
-            let ids = self
-                .inner
-                .encode(text, self::allowed(allowed_all, &allowed))?;
-            Ok(ids_to_le_bytes(&ids, itemsize))
-        })
-        .py_err()?;
+        let ids = self.encode_allowed(py, text, self::allowed(allowed_all, &allowed))?;
+        let bytes = detach(py, || ids_to_le_bytes(&ids, itemsize));
         Ok(PyBytes::new(py, &bytes))
     }
 
