@@ -52,25 +52,12 @@ def run_one(name: str, corpus: str, vocab: int, threads: int) -> dict:
     size = os.path.getsize(corpus)
     out: dict = {"trainer": name, "corpus": corpus, "vocab": vocab, "mb": size / 1e6}
     t0 = time.perf_counter()
-    if name == "fastbpe":
+    if name in ("fastbpe", "fastbpe-iter"):
         from fastbpe import training
 
-        counts = training.count_words(corpus, [EOT], threads=threads)
-        t1 = time.perf_counter()
-        v, merges = training.train_from_counts(counts, vocab, [EOT], threads=threads)
-        t2 = time.perf_counter()
-        out.update(
-            count_s=t1 - t0,
-            merge_s=t2 - t1,
-            distinct_words=len(counts),
-            merges=len(merges),
-            n_vocab=len(v),
-        )
-    elif name == "fastbpe-iter":
-        # the same corpus as a Python iterable of documents (the streamed-dataset path)
-        from fastbpe import training
-
-        counts = training.count_words(documents(corpus), [EOT], threads=threads)
+        # fastbpe-iter: the same corpus as a Python iterable of documents (streamed datasets)
+        source = corpus if name == "fastbpe" else documents(corpus)
+        counts = training.count_words(source, [EOT], threads=threads)
         t1 = time.perf_counter()
         v, merges = training.train_from_counts(counts, vocab, [EOT], threads=threads)
         t2 = time.perf_counter()
