@@ -144,12 +144,23 @@ def first_difference(got: list[int], want: list[int]) -> str:
 
 # ----------------------------------------------------------------------------- pathological
 
+
+def one_long_line(n_bytes: int) -> str:
+    """n_bytes of English-like words and punctuation with no newline: one 'line'."""
+    words = "the of and to in a is that for it as was with be by on not he I this are or".split()
+    words += ["reading,", "Tokyo.", "1999", "(maybe)", "don't", "naïve", "—", "x86_64", "etc.;"]
+    rng = random.Random(50)
+    out = " ".join(rng.choices(words, k=n_bytes // 3))
+    return out[:n_bytes]
+
+
 PATHOLOGICAL = {
     '"a" * 100_000': lambda: "a" * 100_000,
     '" " * 100_000': lambda: " " * 100_000,
     '"^" * 1_000_000': lambda: "^" * 1_000_000,
     "1M random digits": lambda: "".join(random.Random(1).choices("0123456789", k=1_000_000)),
     '"\\n" * 1_000_000': lambda: "\n" * 1_000_000,
+    "one 50 MB line (words, no newline)": lambda: one_long_line(50_000_000),
 }
 
 

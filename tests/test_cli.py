@@ -208,7 +208,9 @@ def test_console_script_installed():
 
     # pip puts console scripts in the environment's scripts directory, which may not be on PATH.
     exe = shutil.which("fastbpe") or shutil.which("fastbpe", path=sysconfig.get_path("scripts"))
-    assert exe is not None, f"no fastbpe console script on PATH or in {sysconfig.get_path('scripts')}"
+    assert exe is not None, (
+        f"no fastbpe console script on PATH or in {sysconfig.get_path('scripts')}"
+    )
     proc = subprocess.run([exe, "--version"], capture_output=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith(b"fastbpe ")
 

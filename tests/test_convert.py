@@ -133,6 +133,7 @@ def test_hf_special_tokens_are_added_tokens(tmp_path, trained):
 
 def test_transformers_accepts_tokenizer_json(tmp_path, gpt2_fastbpe, sample):
     import transformers  # in the test extra: a missing install is a failure, not a skip
+
     p = tmp_path / "tokenizer.json"
     convert.save_hf(gpt2_fastbpe, p)
     hf = transformers.PreTrainedTokenizerFast(tokenizer_file=str(p), eos_token=EOT)

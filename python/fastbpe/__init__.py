@@ -1,9 +1,9 @@
 """fastbpe: fast byte-level BPE — training, tiktoken-exact GPT-2 encoding, corpus pipelines.
 
-    >>> import fastbpe
-    >>> enc = fastbpe.get_encoding("gpt2")          # tiktoken's ids, faster
-    >>> enc.encode("hello world")
-    [31373, 995]
+>>> import fastbpe
+>>> enc = fastbpe.get_encoding("gpt2")          # tiktoken's ids, faster
+>>> enc.encode("hello world")
+[31373, 995]
 """
 
 import atexit

@@ -119,7 +119,9 @@ def _find_files(name: str) -> tuple[str, Path, Path | None]:
     raise _missing_error(name, "not in the cache and download failed (" + "; ".join(errors) + ")")
 
 
-def _kind(group: list[tuple[str, str, str]], found: list[Path | None]) -> tuple[str, Path, Path | None]:
+def _kind(
+    group: list[tuple[str, str, str]], found: list[Path | None]
+) -> tuple[str, Path, Path | None]:
     paths = [p for p in found if p is not None]
     if group[0] is R50K_TIKTOKEN:
         return "tiktoken", paths[0], None
@@ -136,7 +138,9 @@ def _files_from_path(name: str, path: Path) -> tuple[str, Path, Path | None]:
     for fname in ("r50k_base.tiktoken", "gpt2.tiktoken"):
         if (path / fname).is_file():
             return "tiktoken", path / fname, None
-    raise _missing_error(name, f"{path} holds neither encoder.json + vocab.bpe nor r50k_base.tiktoken")
+    raise _missing_error(
+        name, f"{path} holds neither encoder.json + vocab.bpe nor r50k_base.tiktoken"
+    )
 
 
 def get_encoding(encoding_name: str, *, path: StrPath | None = None) -> Encoding:

@@ -78,12 +78,7 @@ fn encode_files<'py>(
 #[pyfunction]
 fn load_native(py: Python<'_>, path: PathBuf) -> PyResult<(CoreTokenizer, Option<String>)> {
     let loaded = detach(py, || native::load(&path)).py_err()?;
-    Ok((
-        CoreTokenizer {
-            inner: loaded.tokenizer,
-        },
-        loaded.name,
-    ))
+    Ok((CoreTokenizer::new(loaded.tokenizer), loaded.name))
 }
 
 /// Writes a native tokenizer file atomically.

@@ -2,6 +2,7 @@
 
 mod encode_file;
 mod errors;
+mod id_lists;
 mod interrupt;
 mod shutdown;
 mod tokenizer;

@@ -13,6 +13,7 @@ use crate::formats::{self, hf_vocab_merges, tiktoken_file};
 use crate::tokenizer::{Allowed, Tokenizer};
 
 use super::errors::IntoPy;
+use super::id_lists::IdObjects;
 use super::interrupt::run_interruptible;
 use super::shutdown::detach;
 use crate::monitor::Monitor;
@@ -20,6 +21,7 @@ use crate::monitor::Monitor;
 #[pyclass(frozen, module = "fastbpe._fastbpe")]
 pub struct CoreTokenizer {
     pub(crate) inner: Tokenizer,
+    ids: IdObjects,
 }
 
 /// Python ints -> u32 ids; anything outside u32 is an unknown id.
@@ -45,6 +47,11 @@ fn allowed<'a>(all: bool, names: &'a [String]) -> Allowed<'a> {
 const INTERRUPTIBLE_FROM: usize = 4 << 20;
 
 impl CoreTokenizer {
+    pub(crate) fn new(inner: Tokenizer) -> Self {
+        let ids = IdObjects::new(inner.n_vocab());
+        CoreTokenizer { inner, ids }
+    }
+
     fn encode_allowed(
         &self,
         py: Python<'_>,
@@ -77,7 +84,7 @@ impl CoreTokenizer {
             Tokenizer::from_vocab_merges(vocab, merges, &special_tokens, pattern)
         })
         .py_err()?;
-        Ok(CoreTokenizer { inner })
+        Ok(CoreTokenizer::new(inner))
     }
 
     /// From tiktoken-style mergeable ranks (bytes -> rank = id) and special tokens with ids.
@@ -100,7 +107,7 @@ impl CoreTokenizer {
             Tokenizer::from_ranked(ranked, special_tokens, pattern, None, Vec::new())
         })
         .py_err()?;
-        Ok(CoreTokenizer { inner })
+        Ok(CoreTokenizer::new(inner))
     }
 
     /// From a `.tiktoken` file.
@@ -123,7 +130,7 @@ impl CoreTokenizer {
             })
         })
         .py_err()?;
-        Ok(CoreTokenizer { inner })
+        Ok(CoreTokenizer::new(inner))
     }
 
     /// From GPT-2/HF `vocab.json` + `merges.txt` (or `encoder.json` + `vocab.bpe`).
@@ -148,43 +155,46 @@ impl CoreTokenizer {
             })
         })
         .py_err()?;
-        Ok(CoreTokenizer { inner })
+        Ok(CoreTokenizer::new(inner))
     }
 
-    fn encode_ordinary(&self, py: Python<'_>, text: &str) -> PyResult<Vec<u32>> {
-        self.encode_allowed(py, text, Allowed::None)
+    fn encode_ordinary<'py>(&self, py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyList>> {
+        let ids = self.encode_allowed(py, text, Allowed::None)?;
+        self.ids.list(py, &ids)
     }
 
     #[pyo3(signature = (text, allowed_all, allowed))]
-    fn encode(
+    fn encode<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         text: &str,
         allowed_all: bool,
         allowed: Vec<String>,
-    ) -> PyResult<Vec<u32>> {
-        self.encode_allowed(py, text, self::allowed(allowed_all, &allowed))
+    ) -> PyResult<Bound<'py, PyList>> {
+        let ids = self.encode_allowed(py, text, self::allowed(allowed_all, &allowed))?;
+        self.ids.list(py, &ids)
     }
 
     /// Encodes many texts on all cores with the GIL released; Ctrl-C interrupts it.
     #[pyo3(signature = (texts, allowed_all, allowed, num_threads=None))]
-    fn encode_batch(
+    fn encode_batch<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         texts: Vec<PyBackedStr>,
         allowed_all: bool,
         allowed: Vec<String>,
         num_threads: Option<usize>,
-    ) -> PyResult<Vec<Vec<u32>>> {
+    ) -> PyResult<Bound<'py, PyList>> {
         let monitor = Monitor::silent();
-        run_interruptible(py, &monitor, || {
+        let batch = run_interruptible(py, &monitor, || {
             self.inner.encode_batch(
                 &texts,
                 self::allowed(allowed_all, &allowed),
                 num_threads,
                 &monitor,
             )
-        })
+        })?;
+        self.ids.lists(py, &batch)
     }
 
     /// Ids as raw little-endian bytes of `itemsize` 2 or 4 (for numpy.frombuffer).
