@@ -9,8 +9,9 @@
 import atexit
 
 from . import _fastbpe
+from .encoding import Encoding
 from .registry import get_encoding, list_encoding_names
-from .tokenizer import GPT2_PATTERN, Encoding, Tokenizer
+from .tokenizer import GPT2_PATTERN, Tokenizer
 from .training import WordCounts, count_words, train, train_bpe, train_from_counts
 
 __all__ = [

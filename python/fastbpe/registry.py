@@ -14,7 +14,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .tokenizer import GPT2_PATTERN, Encoding, StrPath
+from .encoding import Encoding
+from .tokenizer import GPT2_PATTERN, StrPath
 
 ENDOFTEXT = "<|endoftext|>"
 

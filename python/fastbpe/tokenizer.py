@@ -1,8 +1,8 @@
 """The `Tokenizer` class: Stanford CS336's interface and tiktoken's `Encoding` surface in one.
 
 `Tokenizer.encode` follows CS336: the tokenizer's own special tokens are always recognized.
-`Encoding` (what `get_encoding` returns) is the same class with tiktoken's defaults: special-token
-text raises unless allowed. Both accept tiktoken's `allowed_special`/`disallowed_special`.
+`Encoding` (encoding.py; what `get_encoding` returns) is the same class with tiktoken's defaults
+and constructor. Both accept tiktoken's `allowed_special`/`disallowed_special`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Union
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Union
 
 from . import _fastbpe
 from ._text import fix_surrogates, last_safe_cut
@@ -24,6 +24,7 @@ GPT2_PATTERN: str = _fastbpe.GPT2_PATTERN
 
 StrPath = Union[str, "os.PathLike[str]"]
 AllowedSpecial = Union[Literal["all"], Collection[str]]
+_T = TypeVar("_T")
 
 
 def _disallowed_error(token: str) -> ValueError:
@@ -113,6 +114,11 @@ class Tokenizer:
         self._core = core
         self._name = name
         self._special_tokens: dict[str, int] = dict(core.special_tokens())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickles whole (fastbpe's own format), so the receiving process needs no files or cache:
+        # multiprocessing, `datasets.map(num_proc=...)` and friends just work.
+        return (_unpickle, (type(self), _fastbpe.native_to_string(self._core, self._name)))
 
     @classmethod
     def _from_core(cls, core: Any, name: str | None = None) -> Tokenizer:
@@ -207,6 +213,18 @@ class Tokenizer:
         return str(self._core.pattern)
 
     @property
+    def _pat_str(self) -> str:
+        """tiktoken's name for `pattern` (code that rebuilds an `Encoding` reads it)."""
+        return self.pattern
+
+    @functools.cached_property
+    def _mergeable_ranks(self) -> dict[bytes, int]:
+        """tiktoken's `mergeable_ranks` (bytes -> rank = id); see `convert.tiktoken_ranks`."""
+        from .convert import tiktoken_ranks
+
+        return tiktoken_ranks(self)
+
+    @property
     def special_tokens(self) -> dict[str, int]:
         """Special token -> id."""
         return dict(self._special_tokens)
@@ -274,6 +292,27 @@ class Tokenizer:
         all_allowed = allowed == set(self._special_tokens) and bool(allowed)
         return all_allowed, sorted(allowed)
 
+    def _encode_with_specials(
+        self,
+        core_method: Callable[..., _T],
+        text: str,
+        allowed_special: AllowedSpecial | None,
+        disallowed_special: AllowedSpecial | None,
+        *extra: Any,
+    ) -> _T:
+        """`core_method(text, all_allowed, allowed, *extra)` under tiktoken's special-token rules
+        (None: this class's default), with lone surrogates made U+FFFD as tiktoken does."""
+        text = _check_text(text)
+        all_allowed, allowed = self._resolve_special(
+            text,
+            self._default_allowed if allowed_special is None else allowed_special,
+            self._default_disallowed if disallowed_special is None else disallowed_special,
+        )
+        try:
+            return core_method(text, all_allowed, allowed, *extra)
+        except UnicodeEncodeError:
+            return core_method(fix_surrogates(text), all_allowed, allowed, *extra)
+
     def encode(
         self,
         text: str,
@@ -287,16 +326,9 @@ class Tokenizer:
         >>> enc.encode("hello world")
         [31373, 995]
         """
-        text = _check_text(text)
-        all_allowed, allowed = self._resolve_special(
-            text,
-            self._default_allowed if allowed_special is None else allowed_special,
-            self._default_disallowed if disallowed_special is None else disallowed_special,
+        return self._encode_with_specials(
+            self._core.encode, text, allowed_special, disallowed_special
         )
-        try:
-            return self._core.encode(text, all_allowed, allowed)
-        except UnicodeEncodeError:
-            return self._core.encode(fix_surrogates(text), all_allowed, allowed)
 
     def encode_ordinary(self, text: str) -> list[int]:
         """Encodes `text` treating special-token text as ordinary text."""
@@ -320,6 +352,24 @@ class Tokenizer:
                     return id_
             raise KeyError(text_or_bytes)
         return int(found)
+
+    def encode_with_unstable(
+        self,
+        text: str,
+        *,
+        allowed_special: AllowedSpecial | None = None,
+        disallowed_special: AllowedSpecial | None = None,
+    ) -> tuple[list[int], list[list[int]]]:
+        """tiktoken's: the ids of the part of `text` that more text cannot change, and every id
+        sequence the rest may become (sorted; tiktoken's order is arbitrary).
+
+        >>> stable, completions = enc.encode_with_unstable("hello fanta")
+        >>> stable
+        [31373]
+        """
+        return self._encode_with_specials(
+            self._core.encode_with_unstable, text, allowed_special, disallowed_special
+        )
 
     def encode_batch(
         self,
@@ -379,17 +429,9 @@ class Tokenizer:
             raise ValueError(f"dtype must be uint16 or uint32, got {dt}")
         if dt == np.dtype(np.uint16) and self.n_vocab > 1 << 16:
             raise ValueError(f"ids up to {self.max_token_value} do not fit in uint16")
-        all_allowed, allowed = self._resolve_special(
-            text,
-            self._default_allowed if allowed_special is None else allowed_special,
-            self._default_disallowed if disallowed_special is None else disallowed_special,
+        buf = self._encode_with_specials(
+            self._core.encode_to_buffer, text, allowed_special, disallowed_special, dt.itemsize
         )
-        try:
-            buf = self._core.encode_to_buffer(text, all_allowed, allowed, dt.itemsize)
-        except UnicodeEncodeError:
-            buf = self._core.encode_to_buffer(
-                fix_surrogates(text), all_allowed, allowed, dt.itemsize
-            )
         return np.frombuffer(buf, dtype=dt.newbyteorder("<")).astype(dt, copy=False)
 
     def encode_iterable(self, iterable: Iterable[str]) -> Iterator[int]:
@@ -460,6 +502,13 @@ class Tokenizer:
             chars += sum(1 for b in part if not 0x80 <= b < 0xC0)
         return b"".join(parts).decode("utf-8", errors="strict"), offsets
 
+    def decode_bytes_batch(
+        self, batch: Sequence[Sequence[int]], *, num_threads: int = 8
+    ) -> list[bytes]:
+        """`decode_bytes` of each id list (`num_threads` is accepted for tiktoken's signature;
+        decoding is a copy per token, faster than handing it to threads)."""
+        return [self.decode_bytes(t) for t in batch]
+
     def decode_batch(self, batch: Sequence[Sequence[int]], *, errors: str = "replace") -> list[str]:
         """`decode` of each id list."""
         return [self.decode(t, errors=errors) for t in batch]
@@ -511,18 +560,15 @@ class Tokenizer:
         return encode_file(self, path, out_path, dtype=dtype, **kwargs)
 
 
-class Encoding(Tokenizer):
-    """A `Tokenizer` with tiktoken's `Encoding` defaults: `encode` raises on special-token text
-    unless it is allowed (`allowed_special=set()`, `disallowed_special="all"`)."""
-
-    _default_allowed: AllowedSpecial = frozenset()
-    _default_disallowed: AllowedSpecial = "all"
-
-
 @functools.lru_cache(maxsize=64)
 def _disallowed_regex(tokens: frozenset[str]) -> re.Pattern[str]:
     # Longest first, so that of two tokens starting at the same place the longer one is reported.
     return re.compile("|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True)))
+
+
+def _unpickle(cls: type[Tokenizer], text: str) -> Tokenizer:
+    core, name = _fastbpe.native_from_string(text)
+    return cls._from_core(core, name)
 
 
 def _check_texts(texts: object) -> list[str]:

@@ -1,6 +1,6 @@
 //! A complete tokenizer: pre-tokenizer + BPE + special tokens + decoder.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -11,6 +11,8 @@ use crate::monitor::Monitor;
 
 use crate::pretokenize::Pretokenizer;
 use crate::special::{Segment, SpecialMatcher};
+
+mod unstable;
 
 /// How much text `encode_cancellable` encodes between two looks at its monitor.
 const CANCEL_CHECK_BYTES: usize = 1 << 20;
@@ -36,6 +38,8 @@ pub struct Tokenizer {
     specials: Vec<(String, u32)>,
     all_specials: SpecialMatcher,
     subset_matchers: Mutex<FxHashMap<Vec<usize>, Arc<SpecialMatcher>>>,
+    /// Ranked tokens' (bytes, id) sorted by bytes, built on first use by `encode_with_unstable`.
+    sorted_tokens: OnceLock<Vec<(Box<[u8]>, u32)>>,
 }
 
 impl Tokenizer {
@@ -112,6 +116,7 @@ impl Tokenizer {
             specials,
             all_specials,
             subset_matchers: Mutex::new(FxHashMap::default()),
+            sorted_tokens: OnceLock::new(),
         })
     }
 

@@ -101,10 +101,21 @@ fn native_to_string(tokenizer: &Bound<'_, CoreTokenizer>, name: Option<String>) 
     native::write(&tokenizer.get().inner, name.as_deref())
 }
 
+/// Parses a native tokenizer file's text (pickled tokenizers): (CoreTokenizer, name or None).
+#[pyfunction]
+fn native_from_string(py: Python<'_>, text: &str) -> PyResult<(CoreTokenizer, Option<String>)> {
+    let loaded = detach(py, || {
+        native::parse(text.as_bytes(), std::path::Path::new("<pickled tokenizer>"))
+    })
+    .py_err()?;
+    Ok((CoreTokenizer::new(loaded.tokenizer), loaded.name))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode_files, m)?)?;
     m.add_function(wrap_pyfunction!(load_native, m)?)?;
     m.add_function(wrap_pyfunction!(save_native, m)?)?;
     m.add_function(wrap_pyfunction!(native_to_string, m)?)?;
+    m.add_function(wrap_pyfunction!(native_from_string, m)?)?;
     Ok(())
 }

@@ -197,6 +197,20 @@ impl CoreTokenizer {
         self.ids.lists(py, &batch)
     }
 
+    /// tiktoken's `encode_with_unstable`: (stable ids, sorted list of possible completions).
+    fn encode_with_unstable<'py>(
+        &self,
+        py: Python<'py>,
+        text: &str,
+        allowed_all: bool,
+        allowed: Vec<String>,
+    ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
+        let allowed = self::allowed(allowed_all, &allowed);
+        let (ids, completions) =
+            detach(py, || self.inner.encode_with_unstable(text, allowed)).py_err()?;
+        Ok((self.ids.list(py, &ids)?, self.ids.lists(py, &completions)?))
+    }
+
     /// Ids as raw little-endian bytes of `itemsize` 2 or 4 (for numpy.frombuffer).
     fn encode_to_buffer<'py>(
         &self,

@@ -1,0 +1,206 @@
+"""fastbpe.Encoding as a drop-in for tiktoken.Encoding: every public member, the constructor,
+the attributes code reads to rebuild an encoding, `encode_with_unstable`, `decode_bytes_batch`,
+and pickling (multiprocessing hands tokenizers to workers that way)."""
+
+import multiprocessing
+import pickle
+import random
+
+import fastbpe
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+def _same_unstable(ours, theirs) -> bool:
+    # tiktoken returns its completions in hash-set order; fastbpe sorts them.
+    return ours[0] == theirs[0] and {tuple(c) for c in ours[1]} == {tuple(c) for c in theirs[1]}
+
+
+def test_every_public_member_of_tiktoken_encoding_exists(gpt2_fastbpe, gpt2_tiktoken):
+    public = {name for name in dir(gpt2_tiktoken) if not name.startswith("_")}
+    assert public, "tiktoken.Encoding lists no public members?"
+    missing = sorted(name for name in public if not hasattr(gpt2_fastbpe, name))
+    assert missing == []
+
+
+def test_attributes_for_rebuilding_an_encoding(gpt2_fastbpe, gpt2_tiktoken):
+    assert gpt2_fastbpe._pat_str == gpt2_tiktoken._pat_str
+    assert gpt2_fastbpe._mergeable_ranks == gpt2_tiktoken._mergeable_ranks
+    assert gpt2_fastbpe._special_tokens == gpt2_tiktoken._special_tokens
+
+
+def test_constructor_takes_tiktokens_arguments(gpt2_tiktoken, varied_text):
+    # The usual recipe for adding special tokens to GPT-2, written against tiktoken's API.
+    import tiktoken
+
+    kwargs = dict(
+        name="gpt2_im",
+        pat_str=gpt2_tiktoken._pat_str,
+        mergeable_ranks=gpt2_tiktoken._mergeable_ranks,
+        special_tokens={
+            **gpt2_tiktoken._special_tokens,
+            "<|im_start|>": 50257,
+            "<|im_end|>": 50258,
+        },
+        explicit_n_vocab=50259,
+    )
+    ours, theirs = fastbpe.Encoding(**kwargs), tiktoken.Encoding(**kwargs)
+    text = "<|im_start|>user\nhi there<|im_end|><|endoftext|>" + varied_text[:20_000]
+    assert ours.encode(text, allowed_special="all") == theirs.encode(text, allowed_special="all")
+    assert ours.name == "gpt2_im" and ours.n_vocab == theirs.n_vocab == 50259
+    with pytest.raises(ValueError, match="disallowed special token"):
+        ours.encode("<|im_end|>")
+
+
+BYTE_RANKS = {bytes([i]): i for i in range(256)}
+CONSTRUCTOR_ERRORS = [
+    # (arguments that differ from a valid 257-token encoding, error, message)
+    ({"explicit_n_vocab": 300}, ValueError, "explicit_n_vocab is 300 but there are 257 tokens"),
+    ({"special_tokens": {"<|endoftext|>": 299}, "explicit_n_vocab": 257}, ValueError, "largest id"),
+    ({"mergeable_ranks": list(BYTE_RANKS)}, TypeError, "mergeable_ranks must be a dict"),
+    ({"name": None}, TypeError, "name must be a str"),
+    ({"pat_str": "(unclosed"}, ValueError, "invalid pre-tokenization pattern"),
+]
+
+
+@pytest.mark.parametrize(("changes", "error", "message"), CONSTRUCTOR_ERRORS)
+def test_constructor_rejects_what_tiktoken_rejects(changes, error, message):
+    kwargs = dict(
+        name="x",
+        pat_str=fastbpe.GPT2_PATTERN,
+        mergeable_ranks=BYTE_RANKS,
+        special_tokens={"<|endoftext|>": 256},
+    )
+    fastbpe.Encoding(**kwargs)  # valid as given
+    with pytest.raises(error, match=message):
+        fastbpe.Encoding(**{**kwargs, **changes})
+
+
+def test_decode_bytes_batch(gpt2_fastbpe, gpt2_tiktoken, varied_text):
+    docs = varied_text[:200_000].split("\n\n")
+    batch = gpt2_tiktoken.encode_ordinary_batch(docs)
+    assert gpt2_fastbpe.decode_bytes_batch(batch) == gpt2_tiktoken.decode_bytes_batch(batch)
+    with pytest.raises(KeyError):
+        gpt2_fastbpe.decode_bytes_batch([[1], [50257]])
+
+
+# ----------------------------------------------------------------------------- encode_with_unstable
+
+UNSTABLE_CASES = [
+    "hello fanta",
+    "",
+    "x",
+    "a  \n\n",
+    "hello<|endoftext|>",
+    "hello <|endoftext|> wor",
+    "def f():\n    return 1  ",
+    "日本語の",
+    "naïve",
+    "hello world\u3000",
+    " 12345",
+    "emoji 👩‍👩‍👧",
+    "tab\t",
+    "\ud800 lone",
+]
+
+
+@pytest.mark.parametrize("text", UNSTABLE_CASES)
+def test_encode_with_unstable_cases(gpt2_fastbpe, gpt2_tiktoken, text):
+    from fastbpe._text import fix_surrogates
+
+    # tiktoken rejects lone surrogates in this method; compare on what it would accept.
+    want = gpt2_tiktoken.encode_with_unstable(fix_surrogates(text), allowed_special="all")
+    got = gpt2_fastbpe.encode_with_unstable(text, allowed_special="all")
+    assert _same_unstable(got, want)
+    stable, completions = got
+    data = fix_surrogates(text).encode()
+    assert data.startswith(gpt2_fastbpe.decode_bytes(stable))
+    if "<|endoftext|>" not in text[-13:]:
+        assert all(gpt2_fastbpe.decode_bytes(stable + c).startswith(data) for c in completions)
+
+
+def test_encode_with_unstable_on_slices_of_varied_text(gpt2_fastbpe, gpt2_tiktoken, varied_text):
+    rng = random.Random(11)
+    for _ in range(200):
+        i = rng.randrange(len(varied_text))
+        text = varied_text[i : i + rng.randrange(1, 80)]
+        want = gpt2_tiktoken.encode_with_unstable(text, disallowed_special=())
+        got = gpt2_fastbpe.encode_with_unstable(text, disallowed_special=())
+        assert _same_unstable(got, want), repr(text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(st.characters(exclude_categories=("Cs",)), max_size=24))
+def test_encode_with_unstable_on_generated_text(gpt2_fastbpe, gpt2_tiktoken, text):
+    want = gpt2_tiktoken.encode_with_unstable(text, disallowed_special=())
+    assert _same_unstable(gpt2_fastbpe.encode_with_unstable(text, disallowed_special=()), want)
+
+
+def test_encode_with_unstable_special_token_rules(gpt2_fastbpe, gpt2_tiktoken):
+    with pytest.raises(ValueError, match="disallowed special token"):
+        gpt2_fastbpe.encode_with_unstable("a <|endoftext|>")
+    with pytest.raises(TypeError):
+        gpt2_fastbpe.encode_with_unstable(b"bytes")
+
+
+# ----------------------------------------------------------------------------- pickling
+
+
+def _trained_tokenizer() -> fastbpe.Tokenizer:
+    docs = ["low lower lowest newer wider <|endoftext|> " * 3, "the quick brown fox " * 4]
+    return fastbpe.train(iter(docs), vocab_size=300, special_tokens=["<|endoftext|>"])
+
+
+def _encode_in_worker(args):
+    tok, text = args
+    return type(tok).__name__, tok.name, tok.encode(text, allowed_special="all")
+
+
+@pytest.mark.parametrize("which", ["gpt2", "trained", "constructed"])
+def test_pickle_round_trip(which, gpt2_fastbpe, gpt2_tiktoken, varied_text):
+    if which == "gpt2":
+        tok = gpt2_fastbpe
+    elif which == "trained":
+        tok = _trained_tokenizer()
+    else:
+        tok = fastbpe.Encoding(
+            "mine",
+            pat_str=gpt2_tiktoken._pat_str,
+            mergeable_ranks=gpt2_tiktoken._mergeable_ranks,
+            special_tokens={"<|endoftext|>": 50256, "<|pad|>": 50300},
+        )
+    back = pickle.loads(pickle.dumps(tok))
+    assert type(back) is type(tok)
+    assert back.name == tok.name
+    assert back.special_tokens == tok.special_tokens
+    assert back.vocab == tok.vocab
+    text = varied_text[:100_000] + "<|endoftext|>"
+    assert back.encode(text, allowed_special="all") == tok.encode(text, allowed_special="all")
+    # The defaults travel with the class: an Encoding still refuses special-token text.
+    if isinstance(tok, fastbpe.Encoding):
+        with pytest.raises(ValueError):
+            back.encode("<|endoftext|>")
+
+
+def test_tokenizers_go_to_spawned_workers(gpt2_fastbpe):
+    # spawn: the worker is a fresh interpreter, so the tokenizer must arrive whole.
+    trained = _trained_tokenizer()
+    jobs = [(gpt2_fastbpe, "hello world<|endoftext|>"), (trained, "lower newer<|endoftext|>")]
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        results = pool.map(_encode_in_worker, jobs)
+    assert results == [
+        (
+            "Encoding",
+            "gpt2",
+            gpt2_fastbpe.encode("hello world<|endoftext|>", allowed_special="all"),
+        ),
+        ("Tokenizer", trained.name, trained.encode("lower newer<|endoftext|>")),
+    ]
+
+
+def test_corrupt_pickle_data_is_a_clear_error():
+    from fastbpe.tokenizer import _unpickle
+
+    with pytest.raises(ValueError, match="pickled tokenizer"):
+        _unpickle(fastbpe.Tokenizer, '{"format": "fastbpe", "version": 1, "tokens": [')
