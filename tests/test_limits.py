@@ -190,7 +190,7 @@ def one_pretoken_file(tmp_path_factory) -> Path:
 
 
 def test_encode_single_huge_pretoken(one_pretoken_file):
-    """A PRETOKEN_MB pre-token: linear-ish time (heap encoder), memory a small multiple of it."""
+    """A PRETOKEN_MB pre-token: near-linear time (radix heap), memory a small multiple of it."""
     out = run_measured(
         f"""
         import fastbpe
@@ -206,9 +206,9 @@ def test_encode_single_huge_pretoken(one_pretoken_file):
     )
     n, ok = out["result"]
     assert ok and n > 0
-    # O(n log n) heap merge: ~1-2 s per MB measured (100 MB: 189 s on a 2-core machine; the
-    # merge loop of tiktoken is quadratic in the piece length), so the bound grows with the size.
-    bound = max(60, 3 * PRETOKEN_MB)
+    # Radix-heap merge, near linear: 100 MB took 17 s on a 2-core machine (189 s with the
+    # binary heap before it). The bound grows with the size, with room for slow machines.
+    bound = max(60, PRETOKEN_MB)
     assert out["seconds"] < bound, f"{PRETOKEN_MB} MB pre-token took {out['seconds']:.1f} s"
     # The ids alone are a Python list (8 bytes/pointer + ints): allow 40 bytes per input byte.
     assert out["grow_mb"] < 40 * PRETOKEN_MB + 64, (

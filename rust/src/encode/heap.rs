@@ -1,22 +1,74 @@
-//! Long pieces: a min-heap of candidate merges over a doubly linked list of parts, O(n log n).
+//! Long pieces: a priority queue of candidate merges over a doubly linked list of parts.
 //!
-//! Heap entries are (packed rank+merged id, start position). Entries go stale when a neighbour
-//! merges; an entry is valid iff its left part is still alive, has a right neighbour, and the
-//! pair's current lookup equals the entry. A stale entry can never look valid: after a merge at
-//! `pos`, the pair starting at `pos` would produce a strictly longer token than before.
-//! Ordering by (rank, position) gives tiktoken's "lowest rank, leftmost" choice.
+//! Queue keys are (rank << 32 | start position), so the smallest key is tiktoken's "lowest rank,
+//! leftmost" choice. Entries go stale when a neighbour merges; an entry is valid iff its left
+//! part is still alive, has a right neighbour, and that pair still merges at the entry's rank.
+//! A stale entry can never look valid: ranks are distinct, and after any change the pair at a
+//! position would make a strictly longer token than before.
+//!
+//! The queue is a radix heap (`radix.rs`) while merge ranks keep growing, which they do for
+//! vocabularies trained by BPE; if a rank ever goes down, the piece starts over with a binary
+//! heap, O(n log n) for any vocabulary.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use super::radix::RadixHeap;
 use super::{merged_id, Bpe, NO_MERGE};
 
 const NONE: u32 = u32::MAX;
 
+/// A min-queue of keys; `push` may refuse a key (the merge then starts over with another queue).
+trait MergeQueue {
+    fn push(&mut self, key: u64) -> bool;
+    fn pop(&mut self) -> Option<u64>;
+}
+
+impl MergeQueue for RadixHeap {
+    fn push(&mut self, key: u64) -> bool {
+        RadixHeap::push(self, key)
+    }
+    fn pop(&mut self) -> Option<u64> {
+        RadixHeap::pop(self)
+    }
+}
+
+impl MergeQueue for BinaryHeap<Reverse<u64>> {
+    fn push(&mut self, key: u64) -> bool {
+        BinaryHeap::push(self, Reverse(key));
+        true
+    }
+    fn pop(&mut self) -> Option<u64> {
+        BinaryHeap::pop(self).map(|Reverse(k)| k)
+    }
+}
+
 pub(super) fn merge(bpe: &Bpe, piece: &[u8], out: &mut Vec<u32>) {
     let n = piece.len();
+    if !merge_with(bpe, piece, RadixHeap::with_capacity(n), out) {
+        let done = merge_with(bpe, piece, BinaryHeap::with_capacity(n), out);
+        debug_assert!(done, "a binary heap accepts keys in any order");
+    }
+}
+
+/// Binary heap only (tests compare the two queues).
+#[cfg(test)]
+pub(super) fn merge_binary(bpe: &Bpe, piece: &[u8], out: &mut Vec<u32>) {
+    merge_with(bpe, piece, BinaryHeap::with_capacity(piece.len()), out);
+}
+
+#[inline]
+fn key(merge: u64, pos: u32) -> u64 {
+    // The packed merge holds the rank in its high half.
+    (merge & !0xFFFF_FFFF) | pos as u64
+}
+
+/// Merges `piece` using `queue`; appends the ids to `out` and returns true, or returns false
+/// (leaving `out` alone) when the queue refused a key.
+fn merge_with(bpe: &Bpe, piece: &[u8], mut queue: impl MergeQueue, out: &mut Vec<u32>) -> bool {
+    let n = piece.len();
     if n == 0 {
-        return;
+        return true;
     }
     let mut ids: Vec<u32> = piece.iter().map(|&b| bpe.byte_id(b)).collect();
     let mut next: Vec<u32> = (1..=n as u32).collect();
@@ -24,37 +76,37 @@ pub(super) fn merge(bpe: &Bpe, piece: &[u8], out: &mut Vec<u32>) {
     let mut prev: Vec<u32> = (0..n as u32).map(|i| i.wrapping_sub(1)).collect();
     prev[0] = NONE;
     let mut alive = vec![true; n];
-    let mut heap: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::with_capacity(n);
     for i in 0..n - 1 {
         let m = bpe.merge_of(ids[i], ids[i + 1]);
-        if m != NO_MERGE {
-            heap.push(Reverse((m, i as u32)));
+        if m != NO_MERGE && !queue.push(key(m, i as u32)) {
+            return false;
         }
     }
-    while let Some(Reverse((m, pos))) = heap.pop() {
-        let p = pos as usize;
+    while let Some(k) = queue.pop() {
+        let p = (k & 0xFFFF_FFFF) as usize;
         if !alive[p] || next[p] == NONE {
             continue;
         }
         let r = next[p] as usize;
-        if bpe.merge_of(ids[p], ids[r]) != m {
+        let m = bpe.merge_of(ids[p], ids[r]);
+        if m == NO_MERGE || key(m, p as u32) != k {
             continue;
         }
         ids[p] = merged_id(m);
         alive[r] = false;
         next[p] = next[r];
         if next[p] != NONE {
-            prev[next[p] as usize] = pos;
+            prev[next[p] as usize] = p as u32;
             let nm = bpe.merge_of(ids[p], ids[next[p] as usize]);
-            if nm != NO_MERGE {
-                heap.push(Reverse((nm, pos)));
+            if nm != NO_MERGE && !queue.push(key(nm, p as u32)) {
+                return false;
             }
         }
         if prev[p] != NONE {
             let l = prev[p];
             let lm = bpe.merge_of(ids[l as usize], ids[p]);
-            if lm != NO_MERGE {
-                heap.push(Reverse((lm, l)));
+            if lm != NO_MERGE && !queue.push(key(lm, l)) {
+                return false;
             }
         }
     }
@@ -62,5 +114,41 @@ pub(super) fn merge(bpe: &Bpe, piece: &[u8], out: &mut Vec<u32>) {
     while i != NONE {
         out.push(ids[i as usize]);
         i = next[i as usize];
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::toy;
+    use super::*;
+
+    #[test]
+    fn radix_heap_refuses_falling_ranks_and_leaves_out_alone() {
+        // "bc" (rank 1) merges first, then "a" + "bc" would merge at rank 0: lower than the last.
+        let bpe = toy(&["abc", "bc"]);
+        let mut out = vec![7];
+        assert!(!merge_with(
+            &bpe,
+            b"abc",
+            RadixHeap::with_capacity(3),
+            &mut out
+        ));
+        assert_eq!(out, [7]);
+        merge(&bpe, b"abc", &mut out);
+        assert_eq!(out, [7, 256]);
+    }
+
+    #[test]
+    fn radix_heap_takes_growing_ranks() {
+        let bpe = toy(&["ab", "bc", "abc"]);
+        let mut out = Vec::new();
+        assert!(merge_with(
+            &bpe,
+            b"abcab",
+            RadixHeap::with_capacity(5),
+            &mut out
+        ));
+        assert_eq!(out, [258, 256]);
     }
 }

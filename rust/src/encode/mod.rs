@@ -12,10 +12,12 @@
 //! Performance notes (2 cores, English prose, see benches/):
 //! - Most GPT-2 pieces are whole tokens: one hash lookup of the piece's bytes settles them.
 //! - Short pieces (< LONG_PIECE bytes) use a linear scan for the minimum over a small array
-//!   (`small.rs`); long pieces use a heap with lazy invalidation (`heap.rs`), O(n log n), so
+//!   (`small.rs`); long pieces use a priority queue with lazy invalidation (`heap.rs`): a radix
+//!   heap while merge ranks only grow (BPE-trained vocabularies), else a binary heap, so
 //!   `"a" * 100_000` or one 100 MB pre-token is not quadratic.
 
 mod heap;
+mod radix;
 mod small;
 
 use rustc_hash::FxHashMap;
@@ -195,16 +197,24 @@ mod tests {
         parts
     }
 
+    #[derive(Clone, Copy)]
+    enum Encoder {
+        Small,
+        Heap,
+        BinaryHeap,
+    }
+
     fn encode_to_bytes(
         bpe: &Bpe,
         merges: &[&str],
         piece: &[u8],
-        force: Option<bool>,
+        force: Option<Encoder>,
     ) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         match force {
-            Some(true) => heap::merge(bpe, piece, &mut out),
-            Some(false) => small::merge(bpe, piece, &mut out),
+            Some(Encoder::Small) => small::merge(bpe, piece, &mut out),
+            Some(Encoder::Heap) => heap::merge(bpe, piece, &mut out),
+            Some(Encoder::BinaryHeap) => heap::merge_binary(bpe, piece, &mut out),
             None => bpe.encode_piece(piece, &mut out),
         }
         out.iter()
@@ -220,8 +230,19 @@ mod tests {
 
     #[test]
     fn small_and_heap_match_reference() {
-        let merges = ["ab", "bc", "abc", "aa", "aaaa", "ca", "cab", "bb", "bcab"];
-        let bpe = toy(&merges);
+        // The first list keeps ranks growing while a piece merges (the radix heap's case); in
+        // the second, "abc" (rank 0) can only form after "bc" (rank 1): ranks go down, and the
+        // heap encoder starts over with a binary heap.
+        for merges in [
+            &["ab", "bc", "abc", "aa", "aaaa", "ca", "cab", "bb", "bcab"][..],
+            &["abc", "bc", "ab", "cab", "aa", "ca", "bcab", "aaaa", "bb"][..],
+        ] {
+            check_encoders_on_random_pieces(merges);
+        }
+    }
+
+    fn check_encoders_on_random_pieces(merges: &[&str]) {
+        let bpe = toy(merges);
         let mut seed = 0x2545F4914F6CDD1Du64;
         for len in 0..200 {
             for _ in 0..20 {
@@ -233,11 +254,14 @@ mod tests {
                         b"abcx"[(seed % 4) as usize]
                     })
                     .collect();
-                let want = reference(&merges, &piece);
+                let want = reference(merges, &piece);
                 if piece.len() < LONG_PIECE {
-                    assert_eq!(encode_to_bytes(&bpe, &merges, &piece, Some(false)), want);
+                    let small = encode_to_bytes(&bpe, merges, &piece, Some(Encoder::Small));
+                    assert_eq!(small, want);
                 }
-                assert_eq!(encode_to_bytes(&bpe, &merges, &piece, Some(true)), want);
+                for encoder in [Encoder::Heap, Encoder::BinaryHeap] {
+                    assert_eq!(encode_to_bytes(&bpe, merges, &piece, Some(encoder)), want);
+                }
             }
         }
     }
