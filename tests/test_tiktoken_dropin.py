@@ -24,6 +24,28 @@ def test_every_public_member_of_tiktoken_encoding_exists(gpt2_fastbpe, gpt2_tikt
     assert missing == []
 
 
+def test_module_level_functions_of_tiktoken_exist():
+    import tiktoken
+
+    functions = {n for n in dir(tiktoken) if callable(getattr(tiktoken, n)) and n[0] != "_"}
+    assert {"get_encoding", "encoding_for_model", "list_encoding_names"} <= functions
+    assert sorted(n for n in functions if not hasattr(fastbpe, n)) == []
+
+
+def test_encoding_for_model_agrees_with_tiktoken(gpt2_files):
+    from tiktoken.model import MODEL_TO_ENCODING
+
+    gpt2_models = {m: e for m, e in MODEL_TO_ENCODING.items() if e in ("gpt2", "r50k_base")}
+    assert len(gpt2_models) >= 10
+    ours = {m: fastbpe.encoding_name_for_model(m) for m in gpt2_models}
+    assert ours == gpt2_models
+    enc = fastbpe.encoding_for_model("davinci")
+    assert isinstance(enc, fastbpe.Encoding) and enc.name == "r50k_base"
+    assert enc.encode("hello world") == [31373, 995]
+    with pytest.raises(KeyError, match="Encoding.from_tiktoken"):
+        fastbpe.encoding_for_model("gpt-4o")
+
+
 def test_attributes_for_rebuilding_an_encoding(gpt2_fastbpe, gpt2_tiktoken):
     assert gpt2_fastbpe._pat_str == gpt2_tiktoken._pat_str
     assert gpt2_fastbpe._mergeable_ranks == gpt2_tiktoken._mergeable_ranks
@@ -204,3 +226,37 @@ def test_corrupt_pickle_data_is_a_clear_error():
 
     with pytest.raises(ValueError, match="pickled tokenizer"):
         _unpickle(fastbpe.Tokenizer, '{"format": "fastbpe", "version": 1, "tokens": [')
+
+
+# ----------------------------------------------------------------------------- other patterns
+
+
+def _tiktoken_constructor_args(name: str, ranks: dict[bytes, int]) -> dict:
+    """tiktoken's own constructor arguments for `name` (its real pattern and special tokens),
+    with GPT-2's ranks in place of the vocabulary file, which CI cannot download."""
+    import tiktoken_ext.openai_public as public
+
+    real_loader = public.load_tiktoken_bpe
+    public.load_tiktoken_bpe = lambda *args, **kwargs: ranks
+    try:
+        kwargs = getattr(public, name)()
+        kwargs.pop("explicit_n_vocab", None)  # counts the real vocabulary, not GPT-2's
+        return kwargs
+    finally:
+        public.load_tiktoken_bpe = real_loader
+
+
+@pytest.mark.parametrize("name", ["cl100k_base", "o200k_base", "p50k_base"])
+def test_other_patterns_give_tiktokens_ids(name, gpt2_tiktoken, varied_text):
+    import tiktoken
+
+    kwargs = _tiktoken_constructor_args(name, gpt2_tiktoken._mergeable_ranks)
+    theirs = tiktoken.Encoding(**kwargs)
+    ours = fastbpe.Encoding(**kwargs)
+    wrapped = fastbpe.Encoding.from_tiktoken(theirs)
+    specials = " ".join(kwargs["special_tokens"])
+    text = varied_text[:300_000] + specials + "  trailing  \n\n "
+    want = theirs.encode(text, allowed_special="all")
+    assert ours.encode(text, allowed_special="all") == want
+    assert wrapped.encode(text, allowed_special="all") == want
+    assert ours.encode_ordinary(text) == theirs.encode_ordinary(text)

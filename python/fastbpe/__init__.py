@@ -10,6 +10,7 @@ import atexit
 
 from . import _fastbpe
 from .encoding import Encoding
+from .models import encoding_for_model, encoding_name_for_model
 from .registry import get_encoding, list_encoding_names
 from .tokenizer import GPT2_PATTERN, Tokenizer
 from .training import WordCounts, count_words, train, train_bpe, train_from_counts
@@ -24,6 +25,8 @@ __all__ = [
     "train_bpe",
     "train_from_counts",
     "get_encoding",
+    "encoding_for_model",
+    "encoding_name_for_model",
     "list_encoding_names",
 ]
 __version__ = "0.1.0"
