@@ -42,6 +42,14 @@ class CoreTokenizer:
         allowed: Sequence[str],
         num_threads: int | None = None,
     ) -> list[list[int]]: ...
+    def encode_batch_to_buffers(
+        self,
+        texts: Sequence[str],
+        allowed_all: bool,
+        allowed: Sequence[str],
+        num_threads: int | None,
+        itemsize: int,
+    ) -> tuple[bytes, bytes]: ...
     def encode_with_unstable(
         self, text: str, allowed_all: bool, allowed: Sequence[str]
     ) -> tuple[list[int], list[list[int]]]: ...

@@ -52,6 +52,23 @@ impl CoreTokenizer {
         CoreTokenizer { inner, ids }
     }
 
+    /// `encode_batch` with the GIL released, interruptible by Ctrl-C.
+    fn batch(
+        &self,
+        py: Python<'_>,
+        texts: &[PyBackedStr],
+        allowed_all: bool,
+        allowed: &[String],
+        num_threads: Option<usize>,
+    ) -> PyResult<Vec<Vec<u32>>> {
+        let monitor = Monitor::silent();
+        run_interruptible(py, &monitor, || {
+            let allowed = self::allowed(allowed_all, allowed);
+            self.inner
+                .encode_batch(texts, allowed, num_threads, &monitor)
+        })
+    }
+
     fn encode_allowed(
         &self,
         py: Python<'_>,
@@ -185,15 +202,7 @@ impl CoreTokenizer {
         allowed: Vec<String>,
         num_threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let monitor = Monitor::silent();
-        let batch = run_interruptible(py, &monitor, || {
-            self.inner.encode_batch(
-                &texts,
-                self::allowed(allowed_all, &allowed),
-                num_threads,
-                &monitor,
-            )
-        })?;
+        let batch = self.batch(py, &texts, allowed_all, &allowed, num_threads)?;
         self.ids.lists(py, &batch)
     }
 
@@ -209,6 +218,23 @@ impl CoreTokenizer {
         let (ids, completions) =
             detach(py, || self.inner.encode_with_unstable(text, allowed)).py_err()?;
         Ok((self.ids.list(py, &ids)?, self.ids.lists(py, &completions)?))
+    }
+
+    /// `encode_batch` as two buffers for numpy.frombuffer: all ids (little-endian, `itemsize`
+    /// 2 or 4 bytes each) and int64 offsets (one more than the texts); no Python int is made.
+    #[pyo3(signature = (texts, allowed_all, allowed, num_threads, itemsize))]
+    fn encode_batch_to_buffers<'py>(
+        &self,
+        py: Python<'py>,
+        texts: Vec<PyBackedStr>,
+        allowed_all: bool,
+        allowed: Vec<String>,
+        num_threads: Option<usize>,
+        itemsize: usize,
+    ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+        let batch = self.batch(py, &texts, allowed_all, &allowed, num_threads)?;
+        let (ids, offsets) = detach(py, || batch_to_buffers(&batch, itemsize));
+        Ok((PyBytes::new(py, &ids), PyBytes::new(py, &offsets)))
     }
 
     /// Ids as raw little-endian bytes of `itemsize` 2 or 4 (for numpy.frombuffer).
@@ -333,11 +359,32 @@ impl CoreTokenizer {
 }
 
 pub(crate) fn ids_to_le_bytes(ids: &[u32], itemsize: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ids.len() * itemsize);
+    extend_le_bytes(ids, itemsize, &mut out);
+    out
+}
+
+/// Appends `ids` to `out` as little-endian integers of `itemsize` 2 or 4 bytes.
+fn extend_le_bytes(ids: &[u32], itemsize: usize, out: &mut Vec<u8>) {
     if itemsize == 2 {
-        ids.iter().flat_map(|&i| (i as u16).to_le_bytes()).collect()
+        out.extend(ids.iter().flat_map(|&i| (i as u16).to_le_bytes()));
     } else {
-        ids.iter().flat_map(|&i| i.to_le_bytes()).collect()
+        out.extend(ids.iter().flat_map(|&i| i.to_le_bytes()));
     }
+}
+
+/// A batch's ids as one buffer (`itemsize` bytes per id) and int64 offsets: text i's ids are
+/// ids `offsets[i]..offsets[i + 1]`.
+fn batch_to_buffers(batch: &[Vec<u32>], itemsize: usize) -> (Vec<u8>, Vec<u8>) {
+    let total: usize = batch.iter().map(Vec::len).sum();
+    let mut ids = Vec::with_capacity(total * itemsize);
+    let mut offsets = Vec::with_capacity((batch.len() + 1) * 8);
+    offsets.extend(0i64.to_le_bytes());
+    for text_ids in batch {
+        extend_le_bytes(text_ids, itemsize, &mut ids);
+        offsets.extend(((ids.len() / itemsize) as i64).to_le_bytes());
+    }
+    (ids, offsets)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
