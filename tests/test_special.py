@@ -261,3 +261,25 @@ def test_get_encoding_specials(gpt2_fastbpe):
     assert fastbpe.get_encoding("gpt2").special_tokens == {EOT: 50256}
     assert gpt2_fastbpe.decode([50256]) == EOT
     assert gpt2_fastbpe.decode_single_token_bytes(50256) == EOT.encode()
+
+
+def test_special_rules_do_not_leak_between_calls(gpt2_fastbpe, gpt2_tiktoken):
+    # The resolved special-token rules are cached per argument pair; alternating calls must each
+    # follow their own arguments, whatever type (set, frozenset, tuple) carries them.
+    text = "a<|endoftext|>b"
+    calls = [
+        {"allowed_special": "all"},
+        {},
+        {"allowed_special": {"<|endoftext|>"}},
+        {"disallowed_special": ()},
+        {"disallowed_special": frozenset()},
+        {"allowed_special": frozenset({"<|endoftext|>"})},
+    ] * 3
+    for kwargs in calls:
+        try:
+            want = gpt2_tiktoken.encode(text, **kwargs)
+        except ValueError:
+            with pytest.raises(ValueError, match="disallowed special token"):
+                gpt2_fastbpe.encode(text, **kwargs)
+            continue
+        assert gpt2_fastbpe.encode(text, **kwargs) == want, kwargs

@@ -274,23 +274,38 @@ class Tokenizer:
         self, text: str, allowed_special: AllowedSpecial, disallowed_special: AllowedSpecial
     ) -> tuple[bool, list[str]]:
         """tiktoken's rules: returns (all allowed?, allowed list); raises on disallowed text."""
-        if allowed_special == "all":
-            allowed = set(self._special_tokens)
-        else:
-            allowed = set(allowed_special)
-        if disallowed_special == "all":
-            disallowed = set(self._special_tokens) - allowed
-        else:
-            disallowed = set(disallowed_special)
-        if disallowed:
-            # As tiktoken: every string in `disallowed_special` is searched for, special or not.
-            found = _disallowed_regex(frozenset(disallowed)).search(text)
+        disallowed, all_allowed, allowed = self._special_rule(allowed_special, disallowed_special)
+        if disallowed is not None:
+            found = disallowed.search(text)
             if found is not None:
                 raise _disallowed_error(found.group())
-        # As tiktoken: names in `allowed_special` that are not special tokens are ignored.
-        allowed &= set(self._special_tokens)
-        all_allowed = allowed == set(self._special_tokens) and bool(allowed)
-        return all_allowed, sorted(allowed)
+        return all_allowed, allowed
+
+    def _special_rule(
+        self, allowed_special: AllowedSpecial, disallowed_special: AllowedSpecial
+    ) -> tuple[re.Pattern[str] | None, bool, list[str]]:
+        """(regex of disallowed strings or None, all allowed?, allowed list) for these arguments.
+
+        Cached per tokenizer: working it out costs several times more than encoding a sentence,
+        and most calls pass the same (default) arguments.
+        """
+        key = (_as_key(allowed_special), _as_key(disallowed_special))
+        rules: dict[Any, Any] = self.__dict__.setdefault("_special_rules", {})
+        rule = rules.get(key)
+        if rule is not None:
+            return rule  # type: ignore[no-any-return]
+        specials = set(self._special_tokens)
+        allowed = specials if key[0] == "all" else set(key[0])
+        disallowed = specials - allowed if key[1] == "all" else set(key[1])
+        # As tiktoken: every string in `disallowed_special` is searched for, special or not...
+        regex = _disallowed_regex(frozenset(disallowed)) if disallowed else None
+        # ...and names in `allowed_special` that are not special tokens are ignored.
+        allowed &= specials
+        rule = (regex, allowed == specials and bool(allowed), sorted(allowed))
+        if len(rules) >= 64:  # callers inventing new sets on every call: keep the cache small
+            rules.clear()
+        rules[key] = rule
+        return rule
 
     def _encode_with_specials(
         self,
@@ -619,6 +634,13 @@ class Tokenizer:
 def _disallowed_regex(tokens: frozenset[str]) -> re.Pattern[str]:
     # Longest first, so that of two tokens starting at the same place the longer one is reported.
     return re.compile("|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True)))
+
+
+def _as_key(special: AllowedSpecial) -> str | frozenset[str]:
+    """`allowed_special`/`disallowed_special` as a hashable value ("all" or a frozenset)."""
+    if special == "all":
+        return "all"
+    return special if isinstance(special, frozenset) else frozenset(special)
 
 
 def _unpickle(cls: type[Tokenizer], text: str) -> Tokenizer:
