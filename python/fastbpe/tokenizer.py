@@ -271,24 +271,33 @@ class Tokenizer:
     # ---------------------------------------------------------------- encoding
 
     def _resolve_special(
-        self, text: str, allowed_special: AllowedSpecial, disallowed_special: AllowedSpecial
+        self,
+        texts: Iterable[str],
+        allowed_special: AllowedSpecial | None,
+        disallowed_special: AllowedSpecial | None,
     ) -> tuple[bool, list[str]]:
-        """tiktoken's rules: returns (all allowed?, allowed list); raises on disallowed text."""
+        """tiktoken's rules (None: this class's default): returns (all allowed?, allowed list);
+        raises when one of `texts` holds disallowed text."""
         disallowed, all_allowed, allowed = self._special_rule(allowed_special, disallowed_special)
         if disallowed is not None:
-            found = disallowed.search(text)
-            if found is not None:
-                raise _disallowed_error(found.group())
+            for text in texts:
+                found = disallowed.search(text)
+                if found is not None:
+                    raise _disallowed_error(found.group())
         return all_allowed, allowed
 
     def _special_rule(
-        self, allowed_special: AllowedSpecial, disallowed_special: AllowedSpecial
+        self, allowed_special: AllowedSpecial | None, disallowed_special: AllowedSpecial | None
     ) -> tuple[re.Pattern[str] | None, bool, list[str]]:
         """(regex of disallowed strings or None, all allowed?, allowed list) for these arguments.
 
         Cached per tokenizer: working it out costs several times more than encoding a sentence,
         and most calls pass the same (default) arguments.
         """
+        if allowed_special is None:
+            allowed_special = self._default_allowed
+        if disallowed_special is None:
+            disallowed_special = self._default_disallowed
         key = (_as_key(allowed_special), _as_key(disallowed_special))
         rules: dict[Any, Any] = self.__dict__.setdefault("_special_rules", {})
         rule = rules.get(key)
@@ -318,11 +327,7 @@ class Tokenizer:
         """`core_method(text, all_allowed, allowed, *extra)` under tiktoken's special-token rules
         (None: this class's default), with lone surrogates made U+FFFD as tiktoken does."""
         text = _check_text(text)
-        all_allowed, allowed = self._resolve_special(
-            text,
-            self._default_allowed if allowed_special is None else allowed_special,
-            self._default_disallowed if disallowed_special is None else disallowed_special,
-        )
+        all_allowed, allowed = self._resolve_special((text,), allowed_special, disallowed_special)
         try:
             return core_method(text, all_allowed, allowed, *extra)
         except UnicodeEncodeError:
@@ -396,39 +401,33 @@ class Tokenizer:
     ) -> list[list[int]]:
         """Encodes many texts in parallel on all cores (Rust threads, GIL released)."""
         texts = _check_texts(text)
-        all_allowed, allowed = self._resolve_batch(texts, allowed_special, disallowed_special)
+        all_allowed, allowed = self._resolve_special(texts, allowed_special, disallowed_special)
         if not texts:
             return []
-        return self._batch(texts, all_allowed, allowed, num_threads)
-
-    def _resolve_batch(
-        self,
-        texts: list[str],
-        allowed_special: AllowedSpecial | None,
-        disallowed_special: AllowedSpecial | None,
-    ) -> tuple[bool, list[str]]:
-        """`_resolve_special` for every text (each is checked for disallowed special tokens)."""
-        allowed_special = self._default_allowed if allowed_special is None else allowed_special
-        disallowed = self._default_disallowed if disallowed_special is None else disallowed_special
-        all_allowed, allowed = False, []
-        for t in texts:
-            all_allowed, allowed = self._resolve_special(t, allowed_special, disallowed)
-        return all_allowed, allowed
+        return self._batch(self._core.encode_batch, texts, all_allowed, allowed, num_threads)
 
     def encode_ordinary_batch(
         self, text: list[str], *, num_threads: int | None = None
     ) -> list[list[int]]:
         """Encodes many texts in parallel, special-token text as ordinary text."""
-        return self._batch(_check_texts(text), False, [], num_threads)
+        return self._batch(self._core.encode_batch, _check_texts(text), False, [], num_threads)
 
     def _batch(
-        self, texts: list[str], all_allowed: bool, allowed: list[str], num_threads: int | None
-    ) -> list[list[int]]:
+        self,
+        core_method: Callable[..., _T],
+        texts: list[str],
+        all_allowed: bool,
+        allowed: list[str],
+        num_threads: int | None,
+        *extra: Any,
+    ) -> _T:
+        """`core_method(texts, all_allowed, allowed, num_threads, *extra)`, with lone surrogates
+        made U+FFFD as tiktoken does."""
         try:
-            return self._core.encode_batch(texts, all_allowed, allowed, num_threads)
+            return core_method(texts, all_allowed, allowed, num_threads, *extra)
         except UnicodeEncodeError:
             fixed = [fix_surrogates(t) for t in texts]
-            return self._core.encode_batch(fixed, all_allowed, allowed, num_threads)
+            return core_method(fixed, all_allowed, allowed, num_threads, *extra)
 
     @property
     def numpy_dtype(self) -> Any:
@@ -477,17 +476,15 @@ class Tokenizer:
 
         texts = _check_texts(text)
         dt = self._checked_dtype(dtype)
-        all_allowed, allowed = self._resolve_batch(texts, allowed_special, disallowed_special)
-
-        def encode(batch: list[str]) -> tuple[bytes, bytes]:
-            return self._core.encode_batch_to_buffers(
-                batch, all_allowed, allowed, num_threads, dt.itemsize
-            )
-
-        try:
-            ids, offsets = encode(texts)
-        except UnicodeEncodeError:
-            ids, offsets = encode([fix_surrogates(t) for t in texts])
+        all_allowed, allowed = self._resolve_special(texts, allowed_special, disallowed_special)
+        ids, offsets = self._batch(
+            self._core.encode_batch_to_buffers,
+            texts,
+            all_allowed,
+            allowed,
+            num_threads,
+            dt.itemsize,
+        )
         return (
             np.frombuffer(ids, dtype=dt.newbyteorder("<")).astype(dt, copy=False),
             np.frombuffer(offsets, dtype="<i8").astype(np.int64, copy=False),

@@ -145,13 +145,11 @@ impl Tokenizer {
 /// The byte length of the last character of `bytes` if it is valid UTF-8 and whitespace.
 fn trailing_whitespace_char_len(bytes: &[u8]) -> Option<usize> {
     // A character is 1 to 4 bytes; the shortest valid tail is the last character.
-    let n = (1..=bytes.len().min(4))
-        .find(|&n| std::str::from_utf8(&bytes[bytes.len() - n..]).is_ok())?;
-    let last = std::str::from_utf8(&bytes[bytes.len() - n..])
-        .ok()?
+    let last = (1..=bytes.len().min(4))
+        .find_map(|n| std::str::from_utf8(&bytes[bytes.len() - n..]).ok())?
         .chars()
         .next()?;
-    last.is_whitespace().then_some(n)
+    last.is_whitespace().then_some(last.len_utf8())
 }
 
 #[cfg(test)]
