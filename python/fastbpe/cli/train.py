@@ -1,0 +1,68 @@
+"""`fastbpe train`: learn a byte-level BPE vocabulary from text files (or the built-in sample)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from typing import Any
+
+from . import _common as c
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..io import save
+    from ..training import train
+
+    inputs, what = c.inputs(args)
+    specials = [] if args.no_special_tokens else (args.special_token or [c.ENDOFTEXT])
+    start = time.perf_counter()
+    tok = train(
+        inputs,
+        args.vocab_size,
+        specials,
+        pattern=args.pattern,
+        threads=args.threads,
+        min_frequency=args.min_frequency,
+        progress=c.progress(args),
+        errors=args.errors,
+    )
+    secs = time.perf_counter() - start
+    save(tok, args.output, format=args.format)
+    size = sum(os.path.getsize(p) for p in inputs if p != "-")
+    c.note(
+        args,
+        f"trained {tok.n_vocab:,} tokens ({len(tok.special_tokens)} special) on {what} "
+        f"({c.fmt_bytes(size)}) in {secs:.1f} s; wrote {args.output}",
+    )
+    return 0
+
+
+def register(sub: Any) -> None:
+    t = sub.add_parser("train", help="train a byte-level BPE vocabulary")
+    t.add_argument("inputs", nargs="*", metavar="INPUT", help="UTF-8 text files (default: sample)")
+    t.add_argument("--vocab-size", type=int, required=True, help="total ids, specials included")
+    t.add_argument(
+        "--special-token",
+        action="append",
+        metavar="TOK",
+        help=f"a special token (repeatable; default {c.ENDOFTEXT})",
+    )
+    t.add_argument("--no-special-tokens", action="store_true", help="train without special tokens")
+    t.add_argument("--pattern", help="pre-tokenization regex (default: GPT-2's)")
+    t.add_argument("--min-frequency", type=int, default=0, help="never merge rarer pairs")
+    t.add_argument("--threads", type=c.threads, help="worker threads (default: all cores)")
+    t.add_argument(
+        "--errors",
+        choices=["strict", "replace"],
+        default="strict",
+        help="invalid UTF-8: fail (default) or replace with U+FFFD",
+    )
+    t.add_argument("-o", "--output", required=True, help="where to write the tokenizer")
+    t.add_argument(
+        "--format",
+        choices=["fastbpe", "hf", "tiktoken", "vocab-merges"],
+        help="output format (default: fastbpe JSON; .tiktoken names: tiktoken)",
+    )
+    c.add_quiet(t)
+    t.set_defaults(func=run)
