@@ -1,0 +1,195 @@
+"""Token files: encode corpora to `.npy` / `.bin` files of ids, streaming on all cores, and read
+them back.
+
+>>> fastbpe.encode_file(tok, "corpus.txt", "tokens.npy")
+>>> ids = fastbpe.load_tokens("tokens.npy")         # memory-mapped numpy array
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Union
+
+from . import _fastbpe
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from .tokenizer import Tokenizer
+
+StrPath = Union[str, "os.PathLike[str]"]
+
+__all__ = ["EncodeFileResult", "encode_file", "load_tokens"]
+
+
+@dataclass(frozen=True)
+class EncodeFileResult:
+    """What `encode_file` wrote."""
+
+    path: str
+    tokens: int
+    bytes: int
+    dtype: str
+    format: str
+    files: int
+    chunks: int
+    seconds: float
+
+    @property
+    def bytes_per_token(self) -> float:
+        """Compression: input bytes per output token."""
+        return self.bytes / self.tokens if self.tokens else 0.0
+
+    @property
+    def mb_per_s(self) -> float:
+        """Throughput in MB (10^6 bytes) of input per second."""
+        return self.bytes / 1e6 / self.seconds if self.seconds > 0 else 0.0
+
+
+def encode_file(
+    tok: Tokenizer,
+    inputs: StrPath | Sequence[StrPath],
+    output: StrPath,
+    *,
+    dtype: Any = None,
+    allowed_special: Literal["all"] | Collection[str] = "all",
+    separator: str | int | None = None,
+    errors: str = "strict",
+    threads: int | None = None,
+    progress: bool | None = None,
+    chunk_size: int | None = None,
+) -> EncodeFileResult:
+    """Encodes text files into one token file, streaming, on all cores.
+
+    The ids equal `tok.encode(open(f).read(), allowed_special=...)` for each file, concatenated
+    (with `separator` between files). Memory stays bounded whatever the file size.
+
+    * `output`: `.npy` (NumPy array; `numpy.load(path, mmap_mode="r")`) or `.bin` (raw
+      little-endian ids, as nanoGPT's `train.bin`); written to a temporary file and renamed, so
+      an error or Ctrl-C (KeyboardInterrupt) leaves nothing under the final name.
+    * `dtype`: `uint16` when every id fits (the default then), else `uint32`.
+    * `allowed_special`: special tokens recognized in the text (default all: a corpus's
+      `<|endoftext|>` becomes the separator id); others are encoded as plain text. `()` or `set()`
+      encodes all special-token text as plain text.
+    * `separator`: a token (e.g. `"<|endoftext|>"`) or id written between consecutive files.
+    * `errors`: `"strict"` (invalid UTF-8 raises ValueError with the byte offset) or `"replace"`.
+    * `progress`: a progress bar on stderr (default: when stderr is a terminal).
+    * `inputs` may include `"-"` for standard input.
+
+    >>> enc = fastbpe.get_encoding("gpt2")
+    >>> r = fastbpe.encode_file(enc, "corpus.txt", "corpus.npy")
+    >>> r.tokens, r.dtype
+    (2417, 'uint16')
+    """
+    if isinstance(inputs, (str, os.PathLike)):
+        paths = [os.fspath(inputs)]
+    else:
+        paths = [os.fspath(p) for p in inputs]
+    for p in paths:
+        if not isinstance(p, str):
+            raise TypeError(f"input paths must be str or os.PathLike, got {type(p).__name__}")
+    dt = None if dtype is None else _dtype_name(dtype)
+    allowed: list[str] | None
+    if allowed_special == "all":
+        allowed = None
+    else:
+        if isinstance(allowed_special, str):
+            raise TypeError('allowed_special must be "all" or a collection of special tokens')
+        allowed = sorted(allowed_special)
+        unknown = [s for s in allowed if s not in tok.special_tokens]
+        if unknown:
+            raise ValueError(f"not special tokens of this tokenizer: {unknown}")
+    sep: int | None
+    if separator is None:
+        sep = None
+    elif isinstance(separator, str):
+        if separator in tok.special_tokens:
+            sep = tok.special_tokens[separator]
+        else:
+            ids = tok.encode_ordinary(separator)
+            if len(ids) != 1:
+                raise ValueError(
+                    f"separator {separator!r} is not a special token or a single token of this "
+                    "tokenizer; pass a token id"
+                )
+            sep = ids[0]
+    elif isinstance(separator, int) and not isinstance(separator, bool):
+        sep = separator
+    else:
+        raise TypeError(
+            f"separator must be a token str or an int id, got {type(separator).__name__}"
+        )
+    if sep is not None and sep < 0:
+        raise ValueError(f"separator id must be non-negative, got {sep}")
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a positive int or None, got {threads!r}")
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    out = os.fspath(output)
+    stats = _fastbpe.encode_files(
+        tok._core,
+        paths,
+        out,
+        dtype=dt,
+        allowed=allowed,
+        separator=sep,
+        errors=errors,
+        threads=threads or 0,
+        chunk_size=chunk_size or 0,
+        progress=show,
+    )
+    return EncodeFileResult(
+        path=out,
+        tokens=int(stats["tokens"]),
+        bytes=int(stats["bytes"]),
+        dtype=str(stats["dtype"]),
+        format=str(stats["format"]),
+        files=int(stats["files"]),
+        chunks=int(stats["chunks"]),
+        seconds=float(stats["seconds"]),
+    )
+
+
+def _dtype_name(dtype: Any) -> str:
+    import numpy as np
+
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as e:
+        raise ValueError(f"dtype must be uint16 or uint32, got {dtype!r}") from e
+    if dt == np.dtype(np.uint16):
+        return "uint16"
+    if dt == np.dtype(np.uint32):
+        return "uint32"
+    raise ValueError(f"dtype must be uint16 or uint32, got {dt}")
+
+
+def load_tokens(
+    path: StrPath, dtype: Any = None, *, mmap: bool = True
+) -> npt.NDArray[np.unsignedinteger[Any]]:
+    """A token file as a 1-D numpy array, memory-mapped by default.
+
+    `.npy` files carry their dtype; a raw `.bin` file needs `dtype` (`numpy.uint16` or
+    `numpy.uint32`, default `uint16`, the usual case).
+    """
+    import numpy as np
+
+    p = os.fspath(path)
+    with open(p, "rb") as f:
+        is_npy = f.read(6) == b"\x93NUMPY"
+    if is_npy:
+        return np.load(p, mmap_mode="r" if mmap else None)
+    dt = np.dtype(_dtype_name(dtype if dtype is not None else np.uint16)).newbyteorder("<")
+    size = os.path.getsize(p)
+    if size % dt.itemsize:
+        raise ValueError(f"{p}: {size} bytes is not a whole number of {dt.name} ids; wrong dtype?")
+    if size == 0:
+        return np.zeros(0, dtype=dt)
+    if mmap:
+        return np.memmap(p, dtype=dt, mode="r")
+    return np.fromfile(p, dtype=dt)
