@@ -626,6 +626,23 @@ class Tokenizer:
 
         return encode_file(self, path, out_path, dtype=dtype, **kwargs)
 
+    # ---------------------------------------------------------------- seeing tokens (show.py)
+
+    def show(self, text: str, *, ids: bool = False, color: str = "auto") -> str:
+        """`text` as tokens for a terminal: alternating background colours (or `|` between
+        tokens when stdout is not a terminal), `·` space, `→` tab, `⏎` newline, partial UTF-8
+        as hex; a count line first, the ids last when asked. See `fastbpe.show`."""
+        from .show import show
+
+        return show(self, text, ids=ids, color=color, name=self.name)  # type: ignore[arg-type]
+
+    def visualize(self, text: str) -> Any:
+        """A `fastbpe.show.TokenView`: rendered as HTML in Jupyter (hover a token for its id,
+        bytes and merge history); `.save("tokens.html")` writes a standalone page."""
+        from .show import TokenView
+
+        return TokenView(self, text)
+
 
 @functools.lru_cache(maxsize=64)
 def _disallowed_regex(tokens: frozenset[str]) -> re.Pattern[str]:
