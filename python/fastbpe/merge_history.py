@@ -1,0 +1,65 @@
+"""How BPE builds a token from bytes, merge by merge, replayed from a tokenizer's ranks.
+
+Used by `show` (the merge history in the hover card) and `report` (how often each merge fires
+on a sample, which is the pair frequency at the time the merge was chosen).
+
+Why the replay on a token's own bytes is its history inside any text: in tiktoken's rule the
+merges inside a piece happen lowest rank first, and no merge ever crosses a final token's
+boundary (its product could not be split again), so the merges inside the token's span are
+exactly those a replay on the span's bytes alone makes, in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Merge:
+    """One merge step: `left + right -> merged`, with the product's rank and id."""
+
+    left: bytes
+    right: bytes
+    rank: int
+    id: int
+
+    @property
+    def merged(self) -> bytes:
+        return self.left + self.right
+
+
+class MergeTable:
+    """A tokenizer's ranks (position in merge order: lower merges first) and ids by bytes."""
+
+    def __init__(self, tok: Any) -> None:
+        ranked = tok._core.ranked()  # (bytes, id), in rank order
+        self.rank: dict[bytes, int] = {b: r for r, (b, _) in enumerate(ranked)}
+        self.id: dict[bytes, int] = {b: i for b, i in ranked}
+
+    def replay(self, data: bytes) -> tuple[list[bytes], list[Merge]]:
+        """BPE on `data` from single bytes: repeatedly merge the adjacent pair whose product
+        has the lowest rank (leftmost on ties). Returns the final parts and each merge made.
+        Quadratic in len(data): meant for tokens and words, not documents."""
+        parts = [data[i : i + 1] for i in range(len(data))]
+        steps: list[Merge] = []
+        rank = self.rank
+        while len(parts) > 1:
+            best = -1
+            at = -1
+            for i in range(len(parts) - 1):
+                r = rank.get(parts[i] + parts[i + 1])
+                if r is not None and (best < 0 or r < best):
+                    best, at = r, i
+            if at < 0:
+                break
+            merged = parts[at] + parts[at + 1]
+            steps.append(Merge(parts[at], parts[at + 1], best, self.id[merged]))
+            parts[at : at + 2] = [merged]
+        return parts, steps
+
+    def history(self, token: bytes) -> tuple[list[Merge], bool]:
+        """The merges that build `token`, and whether they reach it (False: BPE from its bytes
+        stops elsewhere; the token is only ever produced as a whole piece that is a token)."""
+        parts, steps = self.replay(token)
+        return steps, parts == [token]
