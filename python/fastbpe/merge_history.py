@@ -1,7 +1,7 @@
 """How BPE builds a token from bytes, merge by merge, replayed from a tokenizer's ranks.
 
-Used by `show` (the merge history in the hover card) and `report` (how often each merge fires
-on a sample, which is the pair frequency at the time the merge was chosen).
+Used by `show` (the merge history in the hover card) and `report` (each merge's pair count on a
+sample, which on the training corpus is the count training saw when it chose the pair).
 
 Why the replay on a token's own bytes is its history inside any text: in tiktoken's rule the
 merges inside a piece happen lowest rank first, and no merge ever crosses a final token's
@@ -57,6 +57,35 @@ class MergeTable:
             steps.append(Merge(parts[at], parts[at + 1], best, self.id[merged]))
             parts[at : at + 2] = [merged]
         return parts, steps
+
+    def pair_counts(self, word: bytes) -> list[tuple[int, int]]:
+        """(rank, count) for each merge that fires in `word`: how many times its pair occurs
+        (overlaps included, as training counts pairs: "aaa" holds ("a", "a") twice) in the
+        word's segmentation just before the merge is first applied. Summed over a corpus's
+        pre-tokens times their counts, that is the pair count BPE training saw when it chose
+        the merge, since training applies merges in rank order to every word, as this does."""
+        parts = [word[i : i + 1] for i in range(len(word))]
+        out: list[tuple[int, int]] = []
+        seen: set[int] = set()
+        rank = self.rank
+        while len(parts) > 1:
+            best = -1
+            at = -1
+            for i in range(len(parts) - 1):
+                r = rank.get(parts[i] + parts[i + 1])
+                if r is not None and (best < 0 or r < best):
+                    best, at = r, i
+            if at < 0:
+                break
+            if best not in seen:
+                seen.add(best)
+                left, right = parts[at], parts[at + 1]
+                n = sum(
+                    1 for i in range(len(parts) - 1) if parts[i] == left and parts[i + 1] == right
+                )
+                out.append((best, n))
+            parts[at : at + 2] = [parts[at] + parts[at + 1]]
+        return out
 
     def history(self, token: bytes) -> tuple[list[Merge], bool]:
         """The merges that build `token`, and whether they reach it (False: BPE from its bytes

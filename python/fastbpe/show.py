@@ -342,7 +342,11 @@ def write_html(
     ids: bool = False,
 ) -> None:
     """Writes the page (to a temporary name, then renamed: never half-written)."""
-    page = render_html(toks, text, names=names, ids=ids)
+    write_page(path, render_html(toks, text, names=names, ids=ids))
+
+
+def write_page(path: StrPath, page: str) -> None:
+    """Writes an HTML page to a temporary name beside `path`, then renames it."""
     p = os.fspath(path)
     tmp = f"{p}.{os.getpid()}.tmp"
     try:

@@ -29,7 +29,7 @@ from ._common import PROG, SAMPLE, Parser, UserError
 
 __all__ = ["COMMANDS", "PROG", "SAMPLE", "UserError", "build_parser", "main"]
 
-COMMANDS = ["train", "encode", "decode", "info", "convert", "show", "compare", "account"]
+COMMANDS = ["train", "encode", "decode", "info", "convert", "show", "compare", "account", "report"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,6 +29,10 @@ def run(args: argparse.Namespace) -> int:
     )
     secs = time.perf_counter() - start
     save(tok, args.output, format=args.format)
+    if args.report:  # the training input is the report's sample (report.py)
+        from ..report import write_report
+
+        write_report(tok, [p for p in inputs if p != "-"] or [c.sample_path()], args.report)
     size = sum(os.path.getsize(p) for p in inputs if p != "-")
     c.note(
         args,
@@ -64,5 +68,6 @@ def register(sub: Any) -> None:
         choices=["fastbpe", "hf", "tiktoken", "vocab-merges"],
         help="output format (default: fastbpe JSON; .tiktoken names: tiktoken)",
     )
+    t.add_argument("--report", metavar="OUT.html", help="also write an HTML training report")
     c.add_quiet(t)
     t.set_defaults(func=run)
