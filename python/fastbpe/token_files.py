@@ -62,6 +62,7 @@ def encode_file(
     threads: int | None = None,
     progress: bool | None = None,
     chunk_size: int | None = None,
+    format: str | None = None,
 ) -> EncodeFileResult:
     """Encodes text files into one token file, streaming, on all cores.
 
@@ -79,6 +80,9 @@ def encode_file(
     * `errors`: `"strict"` (invalid UTF-8 raises ValueError with the byte offset) or `"replace"`.
     * `progress`: a progress bar on stderr (default: when stderr is a terminal).
     * `inputs` may include `"-"` for standard input.
+    * `format`: ``"npy"``, ``"bin"``, ``"llmc"`` (llm.c / nanoGPT header) or ``"megatron"``
+      (``PREFIX.bin`` + ``PREFIX.idx``), each with its document boundaries (`fastbpe.token_formats`);
+      default: the plain token file named by `output`'s extension, no index.
 
     >>> enc = fastbpe.get_encoding("gpt2")
     >>> r = fastbpe.encode_file(enc, "corpus.txt", "corpus.npy")
@@ -131,18 +135,31 @@ def encode_file(
         raise ValueError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
     show = sys.stderr.isatty() if progress is None else bool(progress)
     out = os.fspath(output)
-    stats = _fastbpe.encode_files(
-        tok._core,
-        paths,
-        out,
-        dtype=dt,
-        allowed=allowed,
-        separator=sep,
-        errors=errors,
-        threads=threads or 0,
-        chunk_size=chunk_size or 0,
-        progress=show,
-    )
+
+    def write(path: str, fmt: str | None, dt: str | None) -> dict[str, Any]:
+        return _fastbpe.encode_files(
+            tok._core,
+            paths,
+            path,
+            dtype=dt,
+            format=fmt,
+            allowed=allowed,
+            separator=sep,
+            errors=errors,
+            threads=threads or 0,
+            chunk_size=chunk_size or 0,
+            progress=show,
+        )
+
+    if format is None:
+        stats = write(out, None, dt)
+    else:
+        from .token_formats import write_tokens
+
+        dt = dt or tok.numpy_dtype.__name__
+        doc = sep if sep is not None else _doc_token(tok, allowed)
+        _, stats = write_tokens(out, format, dt, doc, lambda raw: write(raw, "bin", dt))
+        stats = {**stats, "format": format}
     return EncodeFileResult(
         path=out,
         tokens=int(stats["tokens"]),
@@ -153,6 +170,14 @@ def encode_file(
         chunks=int(stats["chunks"]),
         seconds=float(stats["seconds"]),
     )
+
+
+def _doc_token(tok: Tokenizer, allowed: list[str] | None) -> int | None:
+    """The id that ends a document when no separator is given: `<|endoftext|>` if recognized."""
+    eot = "<|endoftext|>"
+    if eot in tok.special_tokens and (allowed is None or eot in allowed):
+        return tok.special_tokens[eot]
+    return None
 
 
 def _dtype_name(dtype: Any) -> str:
