@@ -191,7 +191,7 @@ def _bars_svg(values: Sequence[tuple[str, int]], *, w: int = 720, h: int = 260) 
 
 
 def _curve_svg(freqs: Sequence[int], *, w: int = 720, h: int = 300) -> str:
-    """Frequency over merge rank, log y; at most ~1500 points (the max of each bucket)."""
+    """Pair count over merge rank, log y, in at most 500 buckets (mean: red; max: grey)."""
     import math
 
     pad_l, pad_b, pad_t = 60, 40, 12
@@ -215,19 +215,27 @@ def _curve_svg(freqs: Sequence[int], *, w: int = 720, h: int = 300) -> str:
         y = ypos(10**d - 1)
         out.append(f'<line x1="{pad_l}" y1="{y:.1f}" x2="{w - 5}" y2="{y:.1f}" stroke="#eee"/>')
         out.append(f'<text x="{pad_l - 6}" y="{y + 4:.1f}" text-anchor="end">{10**d:,}</text>')
-    step = max(1, math.ceil(n / 1500))
-    pts = []
+    # Buckets of merges: the max as a thin grey line, the mean as the red curve.
+    step = max(1, math.ceil(n / 500))
+    hi_pts, mean_pts = [], []
     for s in range(0, n, step):
-        v = max(freqs[s : s + step])
+        bucket = freqs[s : s + step]
         x = pad_l + (w - pad_l - 10) * (s / max(n - 1, 1))
-        pts.append(f"{x:.1f},{ypos(v):.1f}")
+        hi_pts.append(f"{x:.1f},{ypos(max(bucket)):.1f}")
+        mean_pts.append(f"{x:.1f},{ypos(sum(bucket) / len(bucket)):.1f}")
     out.append(
-        f'<polyline class="curve" fill="none" stroke="#d9534f" stroke-width="1.5" points="{" ".join(pts)}"/>'
+        '<polyline class="max" fill="none" stroke="#bbb" stroke-width="1" '
+        f'points="{" ".join(hi_pts)}"/>'
+    )
+    out.append(
+        '<polyline class="curve" fill="none" stroke="#d9534f" stroke-width="2" '
+        f'points="{" ".join(mean_pts)}"/>'
     )
     for k in range(5):
         r = round((n - 1) * k / 4)
         x = pad_l + (w - pad_l - 10) * (r / max(n - 1, 1))
-        out.append(f'<text x="{x:.1f}" y="{y0 + 15}" text-anchor="middle">{r:,}</text>')
+        anchor = "end" if k == 4 else "middle"
+        out.append(f'<text x="{x:.1f}" y="{y0 + 15}" text-anchor="{anchor}">{r:,}</text>')
     out.append(
         f'<text x="{(w + pad_l) / 2}" y="{h - 6}" text-anchor="middle">merge (0 = first learned)</text>'
     )
@@ -274,7 +282,7 @@ def render_report(d: ReportData) -> str:
         '<p class="muted">Recomputed on the sample by replaying the merges (the trainer keeps no '
         "per-merge counts): each pair's count in the sample's pre-tokens just before its merge. "
         "On the training corpus itself this is the count training saw when it chose the "
-        "pair.</p>" + _curve_svg(freqs)
+        "pair. Red: mean over buckets of merges; grey: their maximum.</p>" + _curve_svg(freqs)
     )
     if d.skipped_words:
         body.append(
