@@ -8,7 +8,8 @@
 
 import atexit
 
-from . import _fastbpe
+from . import _fastbpe, baselines
+from .accounting import account
 from .encoding import Encoding
 from .models import encoding_for_model, encoding_name_for_model
 from .registry import get_encoding, list_encoding_names
@@ -28,6 +29,8 @@ __all__ = [
     "encoding_for_model",
     "encoding_name_for_model",
     "list_encoding_names",
+    "account",
+    "baselines",
 ]
 __version__ = "0.1.0"
 

@@ -13,7 +13,7 @@ from . import _common as c
 
 def _tokens(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     """account() keyword for the data, and how to name where the count came from."""
-    from ..account import parse_count
+    from ..accounting import parse_count
 
     if args.corpus:
         if args.tokens is not None:
@@ -42,7 +42,7 @@ def _tokens(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..account import account, format_report
+    from ..accounting import account, format_report
 
     data, source = _tokens(args)
     try:
@@ -77,7 +77,7 @@ def _mfu(value: str) -> float:
 
 
 def register(sub: Any) -> None:
-    from ..account import BYTES_PER_DTYPE, GPU_PEAK_FLOPS
+    from ..accounting import BYTES_PER_DTYPE, GPU_PEAK_FLOPS
 
     a = sub.add_parser(
         "account",
