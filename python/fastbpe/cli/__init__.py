@@ -25,7 +25,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ._common import PROG, SAMPLE, Parser, UserError
+from ._common import PROG, SAMPLE, Parser, UserError, describe_error
 
 __all__ = ["COMMANDS", "PROG", "SAMPLE", "UserError", "build_parser", "main"]
 
@@ -71,12 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except UserError as e:
         return _fail(str(e))
-    except (OSError, ValueError, TypeError, KeyError, ImportError) as e:
-        msg = str(e)
-        if isinstance(e, KeyError) and e.args:
-            msg = str(e.args[0])
-        return _fail(msg)
-
+    except (OSError, ValueError, TypeError, KeyError, OverflowError, ImportError) as e:
+        return _fail(describe_error(e))
+    except MemoryError:
+        return _fail("out of memory")
 
 if __name__ == "__main__":
     sys.exit(main())
