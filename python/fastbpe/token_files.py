@@ -107,28 +107,7 @@ def encode_file(
         unknown = [s for s in allowed if s not in tok.special_tokens]
         if unknown:
             raise ValueError(f"not special tokens of this tokenizer: {unknown}")
-    sep: int | None
-    if separator is None:
-        sep = None
-    elif isinstance(separator, str):
-        if separator in tok.special_tokens:
-            sep = tok.special_tokens[separator]
-        else:
-            ids = tok.encode_ordinary(separator)
-            if len(ids) != 1:
-                raise ValueError(
-                    f"separator {separator!r} is not a special token or a single token of this "
-                    "tokenizer; pass a token id"
-                )
-            sep = ids[0]
-    elif isinstance(separator, int) and not isinstance(separator, bool):
-        sep = separator
-    else:
-        raise TypeError(
-            f"separator must be a token str or an int id, got {type(separator).__name__}"
-        )
-    if sep is not None and sep < 0:
-        raise ValueError(f"separator id must be non-negative, got {sep}")
+    sep = _resolve_separator(tok, separator)
     if threads is not None and (not isinstance(threads, int) or threads < 1):
         raise ValueError(f"threads must be a positive int or None, got {threads!r}")
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
@@ -170,6 +149,33 @@ def encode_file(
         chunks=int(stats["chunks"]),
         seconds=float(stats["seconds"]),
     )
+
+
+def _resolve_separator(tok: Tokenizer, separator: str | int | None) -> int | None:
+    """The id written between input files: a special token, a single-token string, or an id."""
+    sep: int | None
+    if separator is None:
+        sep = None
+    elif isinstance(separator, str):
+        if separator in tok.special_tokens:
+            sep = tok.special_tokens[separator]
+        else:
+            ids = tok.encode_ordinary(separator)
+            if len(ids) != 1:
+                raise ValueError(
+                    f"separator {separator!r} is not a special token or a single token of this "
+                    "tokenizer; pass a token id"
+                )
+            sep = ids[0]
+    elif isinstance(separator, int) and not isinstance(separator, bool):
+        sep = separator
+    else:
+        raise TypeError(
+            f"separator must be a token str or an int id, got {type(separator).__name__}"
+        )
+    if sep is not None and sep < 0:
+        raise ValueError(f"separator id must be non-negative, got {sep}")
+    return sep
 
 
 def _doc_token(tok: Tokenizer, allowed: list[str] | None) -> int | None:

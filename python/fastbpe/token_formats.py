@@ -106,13 +106,18 @@ def write_tokens(
     dtype: str,
     doc_token: int | None,
     produce: Callable[[str], Any],
+    *,
+    index: bool = True,
 ) -> tuple[Written, Any]:
     """Writes `format` for `output`: `produce(raw_path)` writes the ids as raw little-endian
     `dtype` to `raw_path` (a temporary file beside the output); its result is returned beside
-    what was written. All or nothing (see the module docstring)."""
+    what was written. All or nothing (see the module docstring). ``index=False`` leaves out the
+    ``*.docs.npy`` document index of npy, bin and llmc (the plain token file of old)."""
     import numpy as np
 
     finals = format_paths(output, format)
+    if not index and format != "megatron":
+        finals = finals[:1]
     if dtype not in ("uint16", "uint32"):
         raise ValueError(f"dtype must be uint16 or uint32, got {dtype!r}")
     if format == "llmc" and dtype not in LLMC_MAGIC:
@@ -156,7 +161,8 @@ def write_tokens(
                     with open(raw, "rb") as src:
                         shutil.copyfileobj(src, out, 16 << 20)
                 os.unlink(raw)
-            _write_doc_index(temps[1], ends(), n_docs)
+            if index:
+                _write_doc_index(temps[1], ends(), n_docs)
         for tmp, final in zip(temps, finals):
             os.replace(tmp, final)
             renamed.append(final)

@@ -1,0 +1,323 @@
+"""Byte-range shards of a corpus, cut at safe points: the one shard planner, shared by
+``fastbpe count/encode --shard I/N`` (Slurm arrays, torchrun) and `fastbpe.dask`.
+
+>>> shards = plan(["a.txt", "b.txt"], n_shards=4, special_tokens=["<|endoftext|>"])
+>>> counts = count_shard(shards[2], ["<|endoftext|>"])          # on process 2 of 4
+>>> encode_shard(tok, shards[2], "tokens-2.npy", format="npy")
+
+How shards are cut
+------------------
+The input files are laid end to end. Shard ``k`` of ``N`` nominally starts at byte
+``k * total // N`` (or ``k * shard_bytes``); that position is moved forward to the first *safe
+cut* at or after it: a position where the byte stream may be split without changing any
+pre-token or id (never inside a UTF-8 character, a special token, or a run of whitespace), as
+decided by the extension's ``next_safe_cut`` from a bounded window of bytes around the position
+(``fastbpe/_fastbpe`` and ``rust/src/cut``). The end of a file is always a cut. Because the
+decision reads only the bytes near the position, never where a scan started, every process
+computes the same plan from the same files: N independent processes agree on the boundaries
+without talking to each other. With ``n_shards`` a shard may be empty (a long stretch without a
+safe cut); with ``shard_bytes`` empty shards are dropped.
+
+Inside a shard the bytes are read in blocks of about `BLOCK` bytes, each again cut at a safe
+point, so memory stays bounded whatever the shard size. So counting the shards and merging the
+counts gives exactly the counts of the whole corpus, and encoding the shards and concatenating the
+ids (in shard order) gives exactly `encode_file` on the whole corpus: a file boundary is a
+document boundary in both (with the separator, if any, written before each file but the first).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
+
+from . import _fastbpe
+
+if TYPE_CHECKING:
+    from .token_files import EncodeFileResult
+    from .tokenizer import Tokenizer
+    from .training import WordCounts
+
+StrPath = Union[str, "os.PathLike[str]"]
+
+__all__ = [
+    "BLOCK",
+    "Piece",
+    "Shard",
+    "count_shard",
+    "encode_shard",
+    "iter_texts",
+    "parse_shard_spec",
+    "plan",
+]
+
+# Bytes read at a time inside a shard (and the window first tried when looking for a cut).
+BLOCK = 4 << 20
+_WINDOW = 64 << 10
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Bytes ``[start, end)`` of input file number `file_index` (of the planned list)."""
+
+    path: str
+    file_index: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard `index` of `count`: consecutive pieces of the input, in input order."""
+
+    index: int
+    count: int
+    pieces: tuple[Piece, ...]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(p.end - p.start for p in self.pieces)
+
+
+def parse_shard_spec(spec: str) -> tuple[int, int]:
+    """``"I/N"`` -> (I, N), with 0 <= I < N (I counts from 0, as SLURM_ARRAY_TASK_ID and RANK)."""
+    try:
+        i_s, n_s = spec.split("/")
+        i, n = int(i_s), int(n_s)
+    except ValueError:
+        raise ValueError(f"--shard must look like I/N (e.g. 0/8), got {spec!r}") from None
+    if n < 1 or not 0 <= i < n:
+        raise ValueError(f"--shard I/N needs 0 <= I < N, got {spec!r} (I counts from 0)")
+    return i, n
+
+
+def cutter(pattern: str | None, special_tokens: Sequence[str]) -> Any:
+    """The safe-cut finder for `pattern` (None: GPT-2's) and the recognized `special_tokens`."""
+    return _fastbpe.SafeCuts(pattern, list(special_tokens))
+
+
+def safe_cut(f: Any, size: int, offset: int, cuts: Any) -> int:
+    """The first safe cut at or after `offset` in the open file `f` of `size` bytes (`size` when
+    there is none before the end). Reads a window around `offset`, doubled until decided; the
+    answer does not depend on the window (the cut rule is local), so every process agrees."""
+    if offset <= 0:
+        return 0
+    if offset >= size:
+        return size
+    back = min(offset, cuts.context)
+    window = _WINDOW
+    while True:
+        lo, hi = offset - back, min(size, offset + window)
+        f.seek(lo)
+        data = f.read(hi - lo)
+        if len(data) != hi - lo:
+            raise OSError(f"{f.name}: file changed size while planning shards")
+        p = cuts.next_cut(data, back, stream_start=lo == 0, stream_end=hi == size)
+        if p is not None:
+            return int(lo + p)
+        if hi == size:
+            return size
+        window *= 2
+
+
+def plan(
+    paths: Sequence[StrPath],
+    *,
+    n_shards: int | None = None,
+    shard_bytes: int | None = None,
+    pattern: str | None = None,
+    special_tokens: Sequence[str] = (),
+) -> list[Shard]:
+    """Cuts `paths` (in order) into `n_shards` shards, or shards of about `shard_bytes` bytes,
+    at safe points for `pattern` (default GPT-2's) and `special_tokens`. Deterministic: the same
+    files give the same plan on every machine. Raises FileNotFoundError / IsADirectoryError for a
+    bad path before any work."""
+    if (n_shards is None) == (shard_bytes is None):
+        raise TypeError("give exactly one of n_shards and shard_bytes")
+    if n_shards is not None and (not isinstance(n_shards, int) or n_shards < 1):
+        raise ValueError(f"n_shards must be a positive int, got {n_shards!r}")
+    if shard_bytes is not None and (not isinstance(shard_bytes, int) or shard_bytes < 1):
+        raise ValueError(f"shard_bytes must be a positive int, got {shard_bytes!r}")
+    files = [os.fspath(p) for p in paths]
+    cuts = cutter(pattern, special_tokens)
+    sizes = []
+    for p in files:
+        if os.path.isdir(p):
+            raise IsADirectoryError(21, "is a directory, not a file", p)
+        sizes.append(os.stat(p).st_size)  # FileNotFoundError names the path
+    total = sum(sizes)
+    if n_shards is not None:
+        targets = [k * total // n_shards for k in range(1, n_shards)]
+    else:
+        assert shard_bytes is not None
+        targets = list(range(shard_bytes, total, shard_bytes))
+    # Global boundaries, each the first safe cut at or after its target.
+    bounds = [0]
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    fi = 0
+    handle: Any = None
+    try:
+        for t in targets:
+            while fi < len(files) - 1 and t >= starts[fi] + sizes[fi]:
+                fi += 1
+            if handle is None or handle.name != files[fi]:
+                if handle is not None:
+                    handle.close()
+                handle = open(files[fi], "rb")  # noqa: SIM115 (kept open across targets)
+            cut = starts[fi] + safe_cut(handle, sizes[fi], t - starts[fi], cuts)
+            bounds.append(max(cut, bounds[-1]))
+    finally:
+        if handle is not None:
+            handle.close()
+    bounds.append(total)
+    ranges = list(zip(bounds, bounds[1:]))
+    if shard_bytes is not None:
+        ranges = [r for r in ranges if r[1] > r[0]] or [(0, total)]
+    pieces: list[list[Piece]] = [[] for _ in ranges]
+    for i, (s, n) in enumerate(zip(starts, sizes)):
+        if n == 0:
+            # An empty file still counts (its separator): it goes to the first shard that ends
+            # after its position, else the last.
+            k = next((k for k, (_, b) in enumerate(ranges) if s < b), len(ranges) - 1)
+            pieces[k].append(Piece(files[i], i, 0, 0))
+            continue
+        for k, (a, b) in enumerate(ranges):
+            lo, hi = max(a, s), min(b, s + n)
+            if lo < hi:
+                pieces[k].append(Piece(files[i], i, lo - s, hi - s))
+    return [Shard(k, len(ranges), tuple(p)) for k, p in enumerate(pieces)]
+
+
+def iter_texts(piece: Piece, cuts: Any, *, errors: str = "strict") -> Iterator[str]:
+    """The text of `piece`, in blocks of about `BLOCK` bytes cut at safe points (each block can be
+    pre-tokenized on its own). Invalid UTF-8 raises ValueError naming the file and the byte
+    offset (``errors="replace"``: U+FFFD, the same as replacing in the whole file, since cuts fall
+    before ASCII bytes or a special token's first byte)."""
+    with open(piece.path, "rb") as f:
+        f.seek(piece.start)
+        pos, buf = piece.start, b""  # pos: file offset of buf[0], always a safe cut
+        while True:
+            left = piece.end - pos - len(buf)
+            if left > 0:
+                more = f.read(min(left, max(BLOCK, len(buf))))
+                if not more:
+                    raise OSError(f"{piece.path}: file changed size while reading")
+                buf += more
+                left -= len(more)
+            if left == 0:
+                if buf:
+                    yield _decode(buf, piece.path, pos, errors)
+                return
+            # Cut in the last quarter, so blocks are 3/4 to 1 BLOCK; None: no cut proved there
+            # yet (a long stretch without whitespace): read more and look again.
+            cut = cuts.next_cut(buf, len(buf) * 3 // 4 or 1, stream_start=True)
+            if cut is None:
+                continue
+            yield _decode(buf[:cut], piece.path, pos, errors)
+            pos, buf = pos + cut, buf[cut:]
+
+
+def _decode(data: bytes, path: str, offset: int, errors: str) -> str:
+    try:
+        return data.decode("utf-8", errors="strict" if errors == "strict" else "replace")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: invalid UTF-8 at byte offset {offset + e.start}") from None
+
+
+def count_shard(
+    shard: Shard,
+    special_tokens: Sequence[str] = (),
+    *,
+    pattern: str | None = None,
+    errors: str = "strict",
+    threads: int | None = None,
+) -> WordCounts:
+    """The pre-token counts of one shard (merge the shards' counts with ``update``)."""
+    from .training import count_words
+
+    cuts = cutter(pattern, special_tokens)
+    texts = (t for p in shard.pieces for t in iter_texts(p, cuts, errors=errors) if t)
+    return count_words(texts, list(special_tokens), pattern=pattern, threads=threads, errors=errors)
+
+
+def encode_shard(
+    tok: Tokenizer,
+    shard: Shard,
+    output: StrPath,
+    *,
+    format: str | None = None,
+    dtype: Any = None,
+    allowed_special: Any = "all",
+    separator: str | int | None = None,
+    errors: str = "strict",
+    threads: int | None = None,
+) -> EncodeFileResult:
+    """Encodes one shard to `output` (any format of `encode_file`); the shards' outputs, in shard
+    order, concatenate to `encode_file` on the whole input with the same arguments."""
+    import time
+
+    import numpy as np
+
+    from .token_files import EncodeFileResult, _doc_token, _dtype_name, _resolve_separator
+    from .token_formats import write_tokens
+
+    start = time.perf_counter()
+    recognized = sorted(tok.special_tokens) if allowed_special == "all" else sorted(allowed_special)
+    sep = _resolve_separator(tok, separator)
+    dt = _dtype_name(dtype) if dtype is not None else np.dtype(tok.numpy_dtype).name
+    out = os.fspath(output)
+    fmt = format
+    if fmt is None:
+        fmt = "npy" if out.endswith(".npy") else "bin"
+        if not out.endswith((".npy", ".bin")):
+            raise ValueError(f"{out}: output must end in .npy (NumPy array) or .bin (raw ids)")
+
+    cuts = cutter(tok.pattern, recognized)
+
+    def produce(raw: str) -> int:
+        n_in = 0
+        with open(raw, "wb") as f:
+            batch: list[str] = []
+            batch_bytes = 0
+
+            def flush() -> None:
+                nonlocal batch, batch_bytes
+                if batch:
+                    ids, _ = tok.encode_batch_to_numpy(
+                        batch,
+                        num_threads=threads,
+                        allowed_special=set(recognized),
+                        disallowed_special=(),
+                        dtype=dt,
+                    )
+                    f.write(ids.astype(np.dtype(dt).newbyteorder("<"), copy=False).tobytes())
+                batch, batch_bytes = [], 0
+
+            for p in shard.pieces:
+                if sep is not None and p.file_index > 0 and p.start == 0:
+                    flush()
+                    f.write(np.array([sep], dtype=np.dtype(dt).newbyteorder("<")).tobytes())
+                for text in iter_texts(p, cuts, errors=errors):
+                    batch.append(text)
+                    batch_bytes += len(text)
+                    if batch_bytes >= 4 * BLOCK:
+                        flush()
+                n_in += p.end - p.start
+            flush()
+        return n_in
+
+    allowed = None if allowed_special == "all" else recognized
+    doc = sep if sep is not None else _doc_token(tok, allowed)
+    # format=None: the plain file named by the extension, as encode_file writes it (no index).
+    written, n_in = write_tokens(out, fmt, dt, doc, produce, index=format is not None)
+    return EncodeFileResult(
+        path=out,
+        tokens=written.tokens,
+        bytes=n_in,
+        dtype=dt,
+        format=fmt,
+        files=len({p.file_index for p in shard.pieces}),
+        chunks=0,
+        seconds=time.perf_counter() - start,
+    )
