@@ -11,6 +11,7 @@ exactly those a replay on the span's bytes alone makes, in the same order.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,25 +38,29 @@ class MergeTable:
         self.rank: dict[bytes, int] = {b: r for r, (b, _) in enumerate(ranked)}
         self.id: dict[bytes, int] = {b: i for b, i in ranked}
 
-    def replay(self, data: bytes) -> tuple[list[bytes], list[Merge]]:
-        """BPE on `data` from single bytes: repeatedly merge the adjacent pair whose product
-        has the lowest rank (leftmost on ties). Returns the final parts and each merge made.
-        Quadratic in len(data): meant for tokens and words, not documents."""
-        parts = [data[i : i + 1] for i in range(len(data))]
-        steps: list[Merge] = []
+    def _run(self, parts: list[bytes]) -> Iterator[tuple[int, int]]:
+        """BPE on `parts` in place: repeatedly merge the adjacent pair whose product has the
+        lowest rank (leftmost on ties). Yields (position, rank) just before each merge.
+        Quadratic in len(parts): meant for tokens and words, not documents."""
         rank = self.rank
         while len(parts) > 1:
-            best = -1
-            at = -1
+            best = at = -1
             for i in range(len(parts) - 1):
                 r = rank.get(parts[i] + parts[i + 1])
                 if r is not None and (best < 0 or r < best):
                     best, at = r, i
             if at < 0:
-                break
-            merged = parts[at] + parts[at + 1]
-            steps.append(Merge(parts[at], parts[at + 1], best, self.id[merged]))
-            parts[at : at + 2] = [merged]
+                return
+            yield at, best
+            parts[at : at + 2] = [parts[at] + parts[at + 1]]
+
+    def replay(self, data: bytes) -> tuple[list[bytes], list[Merge]]:
+        """BPE on `data` from single bytes: the final parts and each merge made."""
+        parts = [data[i : i + 1] for i in range(len(data))]
+        steps = [
+            Merge(parts[at], parts[at + 1], r, self.id[parts[at] + parts[at + 1]])
+            for at, r in self._run(parts)
+        ]
         return parts, steps
 
     def pair_counts(self, word: bytes) -> list[tuple[int, int]]:
@@ -67,24 +72,11 @@ class MergeTable:
         parts = [word[i : i + 1] for i in range(len(word))]
         out: list[tuple[int, int]] = []
         seen: set[int] = set()
-        rank = self.rank
-        while len(parts) > 1:
-            best = -1
-            at = -1
-            for i in range(len(parts) - 1):
-                r = rank.get(parts[i] + parts[i + 1])
-                if r is not None and (best < 0 or r < best):
-                    best, at = r, i
-            if at < 0:
-                break
-            if best not in seen:
-                seen.add(best)
-                left, right = parts[at], parts[at + 1]
-                n = sum(
-                    1 for i in range(len(parts) - 1) if parts[i] == left and parts[i + 1] == right
-                )
-                out.append((best, n))
-            parts[at : at + 2] = [parts[at] + parts[at + 1]]
+        for at, r in self._run(parts):
+            if r not in seen:
+                seen.add(r)
+                pair = (parts[at], parts[at + 1])
+                out.append((r, sum(1 for p in zip(parts, parts[1:]) if p == pair)))
         return out
 
     def history(self, token: bytes) -> tuple[list[Merge], bool]:
