@@ -29,7 +29,7 @@ from ._common import PROG, SAMPLE, Parser, UserError, describe_error
 
 __all__ = ["COMMANDS", "PROG", "SAMPLE", "UserError", "build_parser", "main"]
 
-COMMANDS = ["train", "encode", "decode", "info", "convert", "show", "compare", "account", "report"]
+COMMANDS = ["train", "count", "encode", "decode", "info", "convert", "show", "compare", "account", "report"]
 
 
 def build_parser() -> argparse.ArgumentParser:
