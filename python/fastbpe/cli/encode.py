@@ -1,4 +1,9 @@
-"""`fastbpe encode`: text files (or stdin) to a token file, streaming; or `--text` to print ids."""
+"""`fastbpe encode`: text files (or stdin) to a token file, streaming; or `--text` to print ids.
+
+`--format npy|bin|llmc|megatron` writes the formats training stacks read, with document boundaries
+(`fastbpe.token_formats`); `--shard I/N` encodes only shard I of N (`fastbpe.shards`): the N outputs,
+concatenated in shard order, are the single-process output.
+"""
 
 from __future__ import annotations
 
@@ -25,18 +30,43 @@ def run(args: argparse.Namespace) -> int:
     if not args.output:
         raise c.UserError("give -o OUT.npy or -o OUT.bin (or --text TEXT to print ids)")
     inputs, what = c.inputs(args)
-    result = encode_file(
-        tok,
-        inputs,
-        args.output,
-        dtype=args.dtype,
-        allowed_special=allowed,
-        separator=args.separator,
-        errors=args.errors,
-        threads=args.threads,
-        progress=c.progress(args),
-        chunk_size=args.chunk_size,
-    )
+    if args.shard:
+        from ..shards import encode_shard, parse_shard_spec, plan
+
+        if "-" in inputs:
+            raise c.UserError("--shard reads byte ranges of files; not standard input")
+        try:
+            i, n = parse_shard_spec(args.shard)
+        except ValueError as e:
+            raise c.UserError(str(e)) from None
+        recognized = [] if args.no_special else sorted(tok.special_tokens)
+        part = plan(inputs, n_shards=n, pattern=tok.pattern, special_tokens=recognized)[i]
+        what += f" (shard {args.shard})"
+        result = encode_shard(
+            tok,
+            part,
+            args.output,
+            format=args.format,
+            dtype=args.dtype,
+            allowed_special=allowed,
+            separator=args.separator,
+            errors=args.errors,
+            threads=args.threads,
+        )
+    else:
+        result = encode_file(
+            tok,
+            inputs,
+            args.output,
+            dtype=args.dtype,
+            allowed_special=allowed,
+            separator=args.separator,
+            errors=args.errors,
+            threads=args.threads,
+            progress=c.progress(args),
+            chunk_size=args.chunk_size,
+            format=args.format,
+        )
     c.note(
         args,
         f"encoded {what} to {result.path}: {result.tokens:,} tokens ({result.dtype}), "
@@ -54,6 +84,19 @@ def register(sub: Any) -> None:
     )
     e.add_argument("-o", "--output", help="OUT.npy (NumPy) or OUT.bin (raw little-endian ids)")
     e.add_argument("--text", help="encode this text and print the ids instead")
+    e.add_argument(
+        "--format",
+        choices=["npy", "bin", "llmc", "megatron"],
+        help="a training format with document boundaries: npy/bin (+ OUT.docs.npy), llmc "
+        "(llm.c/nanoGPT header), megatron (-o PREFIX: PREFIX.bin + PREFIX.idx); default: the "
+        "plain .npy/.bin file named by -o",
+    )
+    e.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="encode only shard I of N (0 <= I < N; cut at safe points, the same on every "
+        "machine); the N outputs concatenated in order are the whole output",
+    )
     e.add_argument(
         "--dtype",
         choices=["uint16", "uint32"],
