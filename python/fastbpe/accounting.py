@@ -275,7 +275,7 @@ def format_report(a: Accounting, source: Mapping[str, str] | None = None) -> str
         f"hardware:         {hw}, {a.peak_flops_per_gpu:.4g} FLOP/s peak each ({a.dtype} dense), "
         f"MFU {a.mfu:g}",
         f"training FLOPs:   6 * N * D = {a.flops:.3e}",
-        f"time:             {a.seconds:.3e} s = {a.days:,.1f} days",
+        f"time:             {a.seconds:.3e} s = {a.seconds / 3600:,.1f} hours = {a.days:,.1f} days",
         f"tokens/param:     {a.tokens_per_param:,.1f} (Chinchilla compute-optimal: "
         f"~{CHINCHILLA_TOKENS_PER_PARAM:.0f}; {human(a.chinchilla_tokens)} tokens for this model)",
         "memory (params + grads + AdamW m, v; activations not included):",
