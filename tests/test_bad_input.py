@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import json
 
-import fastbpe
 import numpy as np
 import pytest
 from fastbpe import Tokenizer
@@ -399,54 +398,7 @@ def test_from_tiktoken_wrong_object():
         Tokenizer.from_tiktoken("gpt2")
 
 
-# ----------------------------------------------------------------------------- get_encoding
-
-
-def test_get_encoding_unknown_name():
-    with pytest.raises(ValueError, match="cl100k_base"):
-        fastbpe.get_encoding("cl100k_base")
-
-
-def test_get_encoding_bad_path(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        fastbpe.get_encoding("gpt2", path=tmp_path / "nowhere")
-    with pytest.raises(FileNotFoundError, match="encoder.json"):
-        fastbpe.get_encoding("gpt2", path=tmp_path)
-
-
-def test_get_encoding_no_cache_no_network(tmp_path, monkeypatch):
-    from fastbpe import registry
-
-    def no_network(*args, **kwargs):
-        raise OSError("network is unreachable (test)")
-
-    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "empty-cache"))
-    monkeypatch.setattr(registry, "_cache", {})
-    monkeypatch.setattr("urllib.request.urlopen", no_network)
-    with pytest.raises(FileNotFoundError) as e:
-        fastbpe.get_encoding("gpt2")
-    msg = str(e.value)
-    assert "TIKTOKEN_CACHE_DIR" in msg and "path=" in msg and "openai-whisper" in msg
-
-
-def test_get_encoding_corrupt_cache_is_not_used(tmp_path, monkeypatch, gpt2_files):
-    """A cached file whose SHA-256 is wrong is ignored (as tiktoken does), then download fails."""
-    import hashlib
-
-    from conftest import GPT2_FILES
-    from fastbpe import registry
-
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    for url, _ in GPT2_FILES.values():
-        (cache / hashlib.sha1(url.encode()).hexdigest()).write_bytes(b"corrupt")
-    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(cache))
-    monkeypatch.setattr(registry, "_cache", {})
-    monkeypatch.setattr(
-        "urllib.request.urlopen", lambda *a, **k: (_ for _ in ()).throw(OSError("offline"))
-    )
-    with pytest.raises(FileNotFoundError):
-        fastbpe.get_encoding("r50k_base")
+# get_encoding's errors (unknown names, missing or corrupt files, offline): tests/test_registry.py
 
 
 # ----------------------------------------------------------------------------- fuzzed files

@@ -41,6 +41,7 @@ def fails(*args: str, match: str, **kw) -> str:
     assert match in err, err
     lines = [x for x in err.splitlines() if x.strip()]
     assert len(lines) == 1, err
+    assert lines[0].startswith("fastbpe: error: "), err
     return err
 
 
@@ -178,11 +179,11 @@ def test_user_errors_are_one_line(tmp_path):
     fails("encode", "-t", "gpt2", "-o", tmp_path / "o.txt", match=".npy")
     fails("encode", "-t", "gpt2", match="-o")
     fails("train", "--vocab-size", "10", "-o", tmp_path / "t.json", match="vocab_size")
-    fails("train", "--vocab-size", "ten", "-o", tmp_path / "t.json", match="invalid int")
+    fails("train", "--vocab-size", "ten", "-o", tmp_path / "t.json", match="expected a vocabulary size")
     fails("train", "-o", tmp_path / "t.json", match="--vocab-size")
     fails("encode", "-t", "gpt2", "--threads", "0", "--text", "x", match="positive")
     fails("decode", "-t", "gpt2", "--ids", "99999999", match="99999999")
-    fails("decode", "-t", "gpt2", "--ids", "1 x", match="integers")
+    fails("decode", "-t", "gpt2", "--ids", "1 x", match="integer token ids")
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"fine\n\xff")
     err = fails("encode", "-t", "gpt2", bad, "-o", tmp_path / "o.npy", match="byte offset 5")

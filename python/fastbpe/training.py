@@ -14,19 +14,25 @@ Rules
   then new tokens in the order merges created them. ``vocab_size`` counts all of them.
 * A merge whose bytes already are a token (``(a, bc)`` after ``(ab, c)``) is listed in ``merges``
   but gets no second id; training goes on until there are ``vocab_size`` distinct tokens.
-* If the corpus runs out of pairs first, training stops with a smaller vocabulary (noted on stderr
-  when ``progress=True``). An empty corpus gives just the special tokens and the 256 bytes.
+* If the corpus runs out of pairs first, training stops with a smaller vocabulary and warns
+  (`ShortVocabularyWarning`, always). An empty corpus gives just the special tokens and the 256
+  bytes.
+* A text file object (``open(path)``) is one stream of text, as in ``encode_iterable``: special
+  tokens separate its documents, not its lines. Any other iterable yields one document per str.
 * The result is the same for any number of threads, chunking or hash seed.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import sys
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Union
 
 from . import _fastbpe
+from ._text import last_safe_cut
 
 if TYPE_CHECKING:
     from .tokenizer import Tokenizer
@@ -35,7 +41,21 @@ StrPath = Union[str, "os.PathLike[str]"]
 
 WordCounts = _fastbpe.WordCounts
 
-__all__ = ["WordCounts", "count_words", "train", "train_bpe", "train_from_counts"]
+__all__ = [
+    "ShortVocabularyWarning",
+    "WordCounts",
+    "count_words",
+    "train",
+    "train_bpe",
+    "train_from_counts",
+]
+
+# Ids are u32; a larger vocabulary cannot exist.
+MAX_VOCAB_SIZE = 1 << 32
+
+
+class ShortVocabularyWarning(UserWarning):
+    """Training ran out of pairs to merge before reaching `vocab_size`."""
 
 
 # ----------------------------------------------------------------------------- argument checks
@@ -46,6 +66,10 @@ def _check_vocab_size(vocab_size: object) -> int:
         raise TypeError(f"vocab_size must be an int, got {type(vocab_size).__name__}")
     if vocab_size < 0:
         raise ValueError(f"vocab_size must be positive, got {vocab_size}")
+    if vocab_size > MAX_VOCAB_SIZE:
+        raise ValueError(
+            f"vocab_size must be at most {MAX_VOCAB_SIZE:,} (ids are 32-bit), got {vocab_size}"
+        )
     return vocab_size
 
 
@@ -72,12 +96,9 @@ def _check_specials(special_tokens: object) -> list[str]:
 
 
 def _check_vocab_fits(vocab_size: int, specials: list[str]) -> None:
-    need = 256 + len(specials)
-    if vocab_size < need:
-        raise ValueError(
-            f"vocab_size must be at least 256 + the number of special tokens ({need}), "
-            f"got {vocab_size}"
-        )
+    # The rule lives in Rust (MergeOptions::check); asked here so a bad vocab_size fails before
+    # any counting.
+    _fastbpe.check_merge_args(vocab_size, specials)
 
 
 def _check_threads(threads: object) -> int | None:
@@ -85,8 +106,7 @@ def _check_threads(threads: object) -> int | None:
         return None
     if not isinstance(threads, int) or isinstance(threads, bool):
         raise TypeError(f"threads must be an int or None, got {type(threads).__name__}")
-    if threads < 1:
-        raise ValueError(f"threads must be at least 1, got {threads}")
+    # The range (1..=1024; None = all cores) is checked in Rust (parallel::threads), once.
     return threads
 
 
@@ -96,6 +116,11 @@ def _check_min_frequency(min_frequency: object) -> int:
     if min_frequency < 0:
         raise ValueError(f"min_frequency must be >= 0, got {min_frequency}")
     return min_frequency
+
+
+def _show_progress(progress: object) -> bool:
+    """`progress=None` (the default) means: when stderr is a terminal, as in `encode_file`."""
+    return sys.stderr.isatty() if progress is None else bool(progress)
 
 
 def _check_pattern(pattern: object) -> str | None:
@@ -129,6 +154,48 @@ def _missing_path_error(p: str) -> FileNotFoundError:
             "pass an iterator, e.g. iter(texts))"
         )
     return FileNotFoundError(2, msg, p)
+
+
+def _is_file_object(source: object) -> bool:
+    return isinstance(source, io.IOBase) or (
+        callable(getattr(source, "read", None)) and not isinstance(source, (str, bytes))
+    )
+
+
+def _stream_documents(
+    f: Any, special_tokens: list[str], pattern: str | None, block_chars: int = 1 << 20
+) -> Iterator[str]:
+    """A text file object's text as pieces cut only where the counts cannot change (after a
+    special token; for GPT-2's pattern also before whitespace that follows non-whitespace):
+    counting the pieces one by one counts the whole stream. Without such a cut (a user pattern
+    and no special tokens) the text stays in one piece."""
+    from .tokenizer import GPT2_PATTERN
+
+    gpt2 = pattern is None or pattern == GPT2_PATTERN
+    buf = ""
+    # Look for a cut only once the buffer has doubled since the last look found none: linear time.
+    threshold = block_chars
+    while True:
+        block = f.read(block_chars)
+        if isinstance(block, (bytes, bytearray)):
+            raise TypeError(
+                "train() got a binary file object; open the file in text mode "
+                "(open(path, encoding='utf-8')) or pass its path"
+            )
+        if not block:
+            break
+        if not isinstance(block, str):
+            raise TypeError(f"the file object's read() returned {type(block).__name__}, not str")
+        buf += block
+        if len(buf) < threshold:
+            continue
+        cut = last_safe_cut(buf, special_tokens, gpt2_rules=gpt2)
+        if cut > 0:
+            yield buf[:cut]
+            buf = buf[cut:]
+        threshold = max(block_chars, 2 * len(buf))
+    if buf:
+        yield buf
 
 
 def _as_paths(source: object) -> list[str] | None:
@@ -171,26 +238,29 @@ def count_words(
     *,
     pattern: str | None = None,
     threads: int | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
     errors: str = "strict",
     _chunk_size: int | None = None,
 ) -> WordCounts:
     """The counting step alone: pre-token counts of files or texts, as a `WordCounts`.
 
     Counts from several calls (or processes: `WordCounts` pickles) combine with
-    ``counts.update(other)``; then `train_from_counts` learns the merges.
+    ``counts.update(other)``; then `train_from_counts` learns the merges. A text file object is
+    one stream (see the module docstring).
     """
     specials = _check_specials(special_tokens)
     pattern = _check_pattern(pattern)
     threads = _check_threads(threads)
     errors = _check_errors(errors)
+    show = _show_progress(progress)
+    if _is_file_object(files_or_iterable):
+        texts: Any = _stream_documents(files_or_iterable, specials, pattern)
+        return _fastbpe.count_iter(texts, specials, pattern, threads, _chunk_size, errors, show)
     paths = _as_paths(files_or_iterable)
     if paths is not None:
-        return _fastbpe.count_files(
-            paths, specials, pattern, threads, _chunk_size, errors, bool(progress)
-        )
+        return _fastbpe.count_files(paths, specials, pattern, threads, _chunk_size, errors, show)
     return _fastbpe.count_iter(
-        files_or_iterable, specials, pattern, threads, _chunk_size, errors, bool(progress)
+        files_or_iterable, specials, pattern, threads, _chunk_size, errors, show
     )
 
 
@@ -201,9 +271,27 @@ def train_from_counts(
     *,
     min_frequency: int = 0,
     threads: int | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]]]:
-    """The merge step alone: (vocab, merges) from a `WordCounts`."""
+    """The merge step alone: (vocab, merges) from a `WordCounts`. Warns
+    (`ShortVocabularyWarning`) when the pairs run out before `vocab_size`."""
+    vocab, merges, short = _merge(
+        counts, vocab_size, special_tokens, min_frequency, threads, progress
+    )
+    if short:
+        warnings.warn(short, ShortVocabularyWarning, stacklevel=2)
+    return vocab, merges
+
+
+def _merge(
+    counts: WordCounts,
+    vocab_size: int,
+    special_tokens: list[str] | None,
+    min_frequency: int,
+    threads: int | None,
+    progress: bool | None,
+) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]], str | None]:
+    """(vocab, merges, the warning to give when the vocabulary came out short, else None)."""
     if not isinstance(counts, WordCounts):
         raise TypeError(f"counts must be a fastbpe WordCounts, got {type(counts).__name__}")
     vocab_size = _check_vocab_size(vocab_size)
@@ -215,15 +303,17 @@ def train_from_counts(
         specials,
         _check_min_frequency(min_frequency),
         _check_threads(threads),
-        bool(progress),
+        _show_progress(progress),
     )
-    if ran_out and progress:
-        print(
-            f"fastbpe: no pair left to merge after {len(merges)} merges; the vocabulary has "
-            f"{len(vocab)} tokens instead of {vocab_size}",
-            file=sys.stderr,
+    short = None
+    if ran_out and len(vocab) < vocab_size:
+        short = (
+            f"no pair left to merge after {len(merges)} merges: the vocabulary has {len(vocab)} "
+            f"tokens instead of {vocab_size} (the corpus is too small for this vocab_size"
+            + (", or min_frequency too high" if min_frequency > 1 else "")
+            + ")"
         )
-    return vocab, merges
+    return vocab, merges, short
 
 
 def _train(
@@ -233,10 +323,10 @@ def _train(
     pattern: str | None,
     threads: int | None,
     min_frequency: int,
-    progress: bool,
+    progress: bool | None,
     errors: str,
     chunk_size: int | None,
-) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]], list[str]]:
+) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]], list[str], str | None]:
     # Cheap checks first, so a bad argument does not cost a pass over the corpus.
     vocab_size = _check_vocab_size(vocab_size)
     specials = _check_specials(special_tokens)
@@ -252,15 +342,8 @@ def _train(
         errors=errors,
         _chunk_size=chunk_size,
     )
-    vocab, merges = train_from_counts(
-        counts,
-        vocab_size,
-        specials,
-        min_frequency=min_frequency,
-        threads=threads,
-        progress=progress,
-    )
-    return vocab, merges, specials
+    vocab, merges, short = _merge(counts, vocab_size, specials, min_frequency, threads, progress)
+    return vocab, merges, specials, short
 
 
 # ----------------------------------------------------------------------------- public entry points
@@ -274,7 +357,7 @@ def train_bpe(
     pattern: str | None = None,
     threads: int | None = None,
     min_frequency: int = 0,
-    progress: bool = False,
+    progress: bool | None = None,
     errors: str = "strict",
     _chunk_size: int | None = None,
 ) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]]]:
@@ -290,7 +373,7 @@ def train_bpe(
     """
     if not _is_path(input_path) or isinstance(input_path, bytes):
         raise TypeError(f"input_path must be a str or os.PathLike, got {type(input_path).__name__}")
-    vocab, merges, _ = _train(
+    vocab, merges, _, short = _train(
         input_path,
         vocab_size,
         special_tokens,
@@ -301,6 +384,8 @@ def train_bpe(
         errors,
         _chunk_size,
     )
+    if short:
+        warnings.warn(short, ShortVocabularyWarning, stacklevel=2)
     return vocab, merges
 
 
@@ -312,7 +397,7 @@ def train(
     pattern: str | None = None,
     threads: int | None = None,
     min_frequency: int = 0,
-    progress: bool = False,
+    progress: bool | None = None,
     errors: str = "strict",
     _chunk_size: int | None = None,
 ) -> Tokenizer:
@@ -321,18 +406,21 @@ def train(
     ``files_or_iterable``:
       * a path (str or os.PathLike), or a list/tuple of paths: files are read in parallel
         chunks; each file is a separate input;
+      * a text file object (``open(path)``): one stream of text, as ``encode_iterable`` reads
+        it; special tokens separate documents (a binary file object is refused);
       * any other iterable of str (a generator, a dataset column, ``iter(list_of_texts)``): read
         in batches while earlier batches are counted; each str is a separate document.
 
     ``pattern``: the pre-tokenization regex (default GPT-2's). ``threads``: worker threads (default:
     all cores). ``min_frequency``: pairs seen fewer times are never merged (default 0, which like 1
     allows every pair that occurs). ``progress``: counting (MB, MB/s) and merging (merges done) on
-    stderr. ``errors``: ``"strict"`` (non-UTF-8 bytes raise ValueError naming the file and offset;
+    stderr, redrawn in place on a terminal, plain lines every few seconds otherwise (default: when
+    stderr is a terminal, as for `encode_file`). ``errors``: ``"strict"`` (non-UTF-8 bytes raise ValueError naming the file and offset;
     lone surrogates in str items raise) or ``"replace"`` (U+FFFD). Ctrl-C raises KeyboardInterrupt.
     """
     from .tokenizer import Tokenizer
 
-    vocab, merges, specials = _train(
+    vocab, merges, specials, short = _train(
         files_or_iterable,
         vocab_size,
         special_tokens,
@@ -343,4 +431,6 @@ def train(
         errors,
         _chunk_size,
     )
+    if short:
+        warnings.warn(short, ShortVocabularyWarning, stacklevel=2)
     return Tokenizer(vocab, merges, specials or None, pattern=pattern)

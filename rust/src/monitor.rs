@@ -2,9 +2,12 @@
 //!
 //! Long loops call `tick`/`check` on a shared `Monitor`. Cancellation is a flag that the Python layer
 //! sets when Ctrl-C arrives; the work notices it at its next check and returns `Error::Interrupted`.
-//! Progress is a single line on stderr, redrawn at most 10 times a second, only when enabled.
+//! Progress, only when enabled, goes to stderr in one of two styles chosen once per monitor: on a
+//! terminal, one line redrawn in place (`\r`, erase-line) at most 10 times a second; otherwise (a
+//! log file, a pipe, a notebook) plain lines, one every `LINE_INTERVAL` and one when a phase ends,
+//! with no control characters, so logs stay readable.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -26,24 +29,48 @@ struct Phase {
     last_draw: Instant,
 }
 
+/// How progress is drawn (see the module comment).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    Redraw,
+    Lines,
+}
+
+/// Plain-line style: at most one line per this long (plus each phase's final line).
+const LINE_INTERVAL: Duration = Duration::from_secs(5);
+/// Terminal style: redraws at most this often.
+const REDRAW_INTERVAL: Duration = Duration::from_millis(100);
+
 pub struct Monitor {
     cancelled: AtomicBool,
     show_progress: bool,
+    style: Style,
     done: AtomicU64,
     phase: Mutex<Option<Phase>>,
 }
 
 impl Default for Monitor {
     fn default() -> Self {
-        Monitor::new(false)
+        Monitor::silent()
     }
 }
 
 impl Monitor {
+    /// Progress on stderr when `show_progress`, in the style that suits what stderr is.
     pub fn new(show_progress: bool) -> Self {
+        let style = if std::io::stderr().is_terminal() {
+            Style::Redraw
+        } else {
+            Style::Lines
+        };
+        Monitor::with_style(show_progress, style)
+    }
+
+    pub fn with_style(show_progress: bool, style: Style) -> Self {
         Monitor {
             cancelled: AtomicBool::new(false),
             show_progress,
+            style,
             done: AtomicU64::new(0),
             phase: Mutex::new(None),
         }
@@ -51,7 +78,7 @@ impl Monitor {
 
     /// A monitor that never reports and is never cancelled (tests, library calls).
     pub fn silent() -> Self {
-        Monitor::new(false)
+        Monitor::with_style(false, Style::Lines)
     }
 
     pub fn cancel(&self) {
@@ -85,7 +112,11 @@ impl Monitor {
                 unit,
                 total,
                 started: now,
-                last_draw: now - Duration::from_secs(1),
+                // Redraw style: draw at once. Line style: the first line after one interval.
+                last_draw: match self.style {
+                    Style::Redraw => now.checked_sub(REDRAW_INTERVAL).unwrap_or(now),
+                    Style::Lines => now,
+                },
             });
         }
     }
@@ -129,18 +160,28 @@ impl Monitor {
             return;
         };
         let now = Instant::now();
-        if !last && now.duration_since(phase.last_draw) < Duration::from_millis(100) {
+        let interval = match self.style {
+            Style::Redraw => REDRAW_INTERVAL,
+            Style::Lines => LINE_INTERVAL,
+        };
+        if !last && now.duration_since(phase.last_draw) < interval {
             return;
         }
         phase.last_draw = now;
         let secs = now.duration_since(phase.started).as_secs_f64().max(1e-9);
         let line = render(phase, done, secs);
         let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r\x1b[2K{line}");
-        if last {
-            let _ = writeln!(err);
-        }
+        let _ = err.write_all(framed(self.style, &line, last).as_bytes());
         let _ = err.flush();
+    }
+}
+
+/// `line` as written to stderr: redrawn in place on a terminal, a whole plain line otherwise.
+fn framed(style: Style, line: &str, last: bool) -> String {
+    match (style, last) {
+        (Style::Redraw, false) => format!("\r\x1b[2K{line}"),
+        (Style::Redraw, true) => format!("\r\x1b[2K{line}\n"),
+        (Style::Lines, _) => format!("{line}\n"),
     }
 }
 
@@ -175,5 +216,55 @@ fn render(phase: &Phase, done: u64, secs: f64) -> String {
             )
         }
         _ => format!("{:<10} {} {} {:.1}s", phase.name, amount, speed, secs),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phase(total: Option<u64>) -> Phase {
+        let now = Instant::now();
+        Phase {
+            name: "count".into(),
+            unit: Unit::Bytes,
+            total,
+            started: now,
+            last_draw: now,
+        }
+    }
+
+    #[test]
+    fn plain_lines_have_no_control_characters() {
+        for total in [None, Some(10_000_000)] {
+            let line = render(&phase(total), 5_000_000, 2.0);
+            for last in [false, true] {
+                let out = framed(Style::Lines, &line, last);
+                assert!(
+                    out.ends_with('\n') && out.matches('\n').count() == 1,
+                    "{out:?}"
+                );
+                assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn terminal_style_redraws_in_place() {
+        let line = render(&phase(Some(100)), 50, 1.0);
+        assert!(framed(Style::Redraw, &line, false).starts_with("\r\x1b[2K"));
+        assert!(!framed(Style::Redraw, &line, false).contains('\n'));
+        assert!(framed(Style::Redraw, &line, true).ends_with('\n'));
+    }
+
+    #[test]
+    fn render_shows_amount_rate_and_percent() {
+        let line = render(&phase(Some(10_000_000)), 5_000_000, 2.0);
+        assert!(line.contains("50.0%") && line.contains("5.0 MB") && line.contains("2.5 MB/s"));
+        let items = Phase {
+            unit: Unit::Items,
+            ..phase(None)
+        };
+        assert!(render(&items, 300, 3.0).contains("300 100/s"));
     }
 }

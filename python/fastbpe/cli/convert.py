@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
 from typing import Any
 
 from . import _common as c
@@ -14,16 +12,9 @@ def run(args: argparse.Namespace) -> int:
     from ..io import save
 
     tok = c.load_tokenizer(args.tokenizer)
-    fmt = args.to
-    if fmt is None:
-        out = args.output
-        fmt = (
-            "tiktoken"
-            if out.endswith(".tiktoken")
-            else ("vocab-merges" if out.endswith(os.sep) or Path(out).is_dir() else "fastbpe")
-        )
-    save(tok, args.output, format=fmt)
-    c.note(args, f"wrote {args.output} ({fmt})")
+    path, fmt = c.output_target(args.output, args.to)
+    save(tok, path, format=fmt)  # type: ignore[arg-type]
+    c.note(args, f"wrote {path} ({fmt})")
     return 0
 
 
@@ -34,7 +25,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--to",
         choices=["fastbpe", "hf", "tiktoken", "vocab-merges"],
-        help="output format (default: from the name; fastbpe JSON)",
+        help="output format (default: from the name: tokenizer.json -> hf, *.tiktoken -> tiktoken, "
+        "a directory -> vocab-merges, else fastbpe JSON)",
     )
     c.add_quiet(p)
     p.set_defaults(func=run)

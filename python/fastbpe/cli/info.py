@@ -13,13 +13,21 @@ from typing import Any
 from . import _common as c
 
 INFO_SAMPLE_BYTES = 64 << 20  # `info` measures on at most this much of its sample
+SHOW_BYTES = 64  # a longer token is shown cut to this many bytes, with its length
 
 
 def _show(b: bytes) -> str:
-    try:
-        return repr(b.decode("utf-8"))
-    except UnicodeDecodeError:
-        return repr(b)
+    """A token as Python would write it, cut to SHOW_BYTES (a 1 MB token is one line, not 1 MB)."""
+    head = b[:SHOW_BYTES]
+    shown = repr(head)
+    # Text when it is UTF-8; a cut may fall inside a character: drop up to 3 bytes of it.
+    for drop in range(4 if len(b) > SHOW_BYTES else 1):
+        try:
+            shown = repr(head[: len(head) - drop].decode("utf-8"))
+            break
+        except UnicodeDecodeError:
+            continue
+    return shown if len(b) <= SHOW_BYTES else f"{shown}... (first {SHOW_BYTES} of {len(b):,} B)"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         ((b, i) for i, b in vocab.items() if i not in special_ids),
         key=lambda bi: (-len(bi[0]), bi[1]),
     )[: args.top]
-    print("longest tokens:")
+    if longest:
+        print("longest tokens:")
     for b, i in longest:
         print(f"  {i:>8}  {len(b):>4} B  {_show(b)}")
     sample = args.sample or c.sample_path()
@@ -100,7 +109,9 @@ def register(sub: Any) -> None:
     i = sub.add_parser("info", help="vocabulary, special tokens, longest tokens, compression")
     c.add_tokenizer_arg(i)
     i.add_argument("--sample", help="text file to measure compression and speed on")
-    i.add_argument("--top", type=int, default=10, help="how many longest tokens to show")
+    i.add_argument(
+        "--top", type=c.top, default=10, help="how many longest tokens to show (0: none)"
+    )
     i.add_argument("--threads", type=c.threads, help="threads for the batch measurement")
     c.add_quiet(i)
     i.set_defaults(func=run)
