@@ -205,17 +205,15 @@ def plot(rows: Sequence[Stats], out: StrPath, title: str | None = None) -> None:
             "--plot needs matplotlib: pip install 'fastbpe[plot]' (or pip install matplotlib)"
         ) from None
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
-    xs = [r.n_vocab for r in rows]
-    ys = [r.bytes_per_token for r in rows]
-    ax.scatter(xs, ys, s=60, color="tab:blue", zorder=3)
+    # Tokenizers that land on the same point (byte and char:256) share one marker and label.
+    points: dict[tuple[int, float], list[str]] = {}
     for r in rows:
-        ax.annotate(
-            r.name,
-            (r.n_vocab, r.bytes_per_token),
-            textcoords="offset points",
-            xytext=(6, 6),
-            fontsize=9,
-        )
+        points.setdefault((r.n_vocab, round(r.bytes_per_token, 2)), []).append(r.name)
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    ax.scatter(xs, ys, s=60, color="tab:blue", zorder=3)
+    for (x, y), names in points.items():
+        ax.annotate(", ".join(names), (x, y), textcoords="offset points", xytext=(6, 6), fontsize=9)
     ax.set_xscale("log")
     ax.set_xlabel("vocabulary size (log scale)")
     ax.set_ylabel("bytes per token (higher: better compression)")
