@@ -105,11 +105,15 @@ def test_marks_hex_and_specials(gpt2_fastbpe) -> None:
     assert gpt2_fastbpe.show("a\ud800b", color="never").splitlines()[1].count("�") == 1
 
 
-def test_visualize_repr_html(gpt2_fastbpe) -> None:
+def test_visualize_repr_html(tmp_path, gpt2_fastbpe) -> None:
     v = gpt2_fastbpe.visualize("hello world")
     frag = v._repr_html_()
     assert frag.startswith('<div class="fbv"') and "<script>" in frag and "http" not in frag
     assert '"merges"' in frag and "hello" in str(v)
+    path = tmp_path / "v.html"
+    v.save(path)
+    page = path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count('class="t ') == 2
 
 
 def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:

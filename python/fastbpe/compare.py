@@ -160,6 +160,8 @@ def count_tokens(tok: Any, path: StrPath, name: str | None = None) -> Stats:
 def compare(path: StrPath, specs: Sequence[str]) -> list[Stats]:
     """One row per tokenizer spec (see `load_spec`) on the file at `path`."""
     p = os.fspath(path)
+    if os.path.isdir(p):
+        raise IsADirectoryError(21, f"{p} is a directory; give a text file", p)
     if not os.path.isfile(p):
         raise FileNotFoundError(2, f"No such file: {p!r}", p)
     if os.path.getsize(p) == 0:
