@@ -280,7 +280,7 @@ pub fn loaders(data: &[u8]) {
     let path = Path::new("fuzz-input");
     match mode % 3 {
         0 => {
-            if let Ok(tokens) = fastbpe::formats::tiktoken_file::parse(rest, path) {
+            if let Ok(tokens) = fastbpe::formats::tiktoken::parse(rest, path) {
                 let _ = Tokenizer::from_ranked(tokens, Vec::new(), GPT2_PATTERN, None, Vec::new());
             }
         }
@@ -288,8 +288,8 @@ pub fn loaders(data: &[u8]) {
             // vocab.json and merges.txt, split at the first NUL byte.
             let cut = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
             let (v, m) = (&rest[..cut], rest.get(cut + 1..).unwrap_or(&[]));
-            let vocab = fastbpe::formats::hf_vocab_merges::parse_vocab(v, path);
-            let merges = fastbpe::formats::hf_vocab_merges::parse_merges(m, path);
+            let vocab = fastbpe::formats::vocab_merges::parse_vocab(v, path);
+            let merges = fastbpe::formats::vocab_merges::parse_merges(m, path);
             if let (Ok(vocab), Ok(merges)) = (vocab, merges) {
                 let specials = vec!["<|endoftext|>".to_string()];
                 let _ = Tokenizer::from_vocab_merges(vocab, merges, &specials, GPT2_PATTERN);

@@ -11,6 +11,7 @@ import atexit
 from . import _fastbpe, baselines
 from .accounting import account
 from .encoding import Encoding
+from .io import EncodeFileResult, encode_file, load, load_tokens, save, save_format_for
 from .models import encoding_for_model, encoding_name_for_model
 from .registry import get_encoding, list_encoding_names
 from .tokenizer import GPT2_PATTERN, Tokenizer
@@ -29,6 +30,12 @@ __all__ = [
     "encoding_for_model",
     "encoding_name_for_model",
     "list_encoding_names",
+    "load",
+    "save",
+    "save_format_for",
+    "encode_file",
+    "load_tokens",
+    "EncodeFileResult",
     "account",
     "baselines",
 ]

@@ -174,7 +174,7 @@ pub fn write(tok: &Tokenizer, name: Option<&str>) -> String {
 
 /// Writes the file atomically (a temporary file beside it, then a rename).
 pub fn save(tok: &Tokenizer, name: Option<&str>, path: &Path) -> Result<()> {
-    write_atomic(path, write(tok, name).as_bytes())
+    super::commit::write_files(&[(path.to_path_buf(), write(tok, name).into_bytes())])
 }
 
 /// Reads a native file.
@@ -185,10 +185,15 @@ pub fn load(path: &Path) -> Result<Loaded> {
 /// Parses a native file's bytes (`path` is only for messages).
 pub fn parse(data: &[u8], path: &Path) -> Result<Loaded> {
     let bad = |m: String| Error::format(path, m);
-    let value: serde_json::Value = serde_json::from_slice(data).map_err(|e| {
-        bad(format!(
-            "not a valid fastbpe tokenizer file: invalid JSON ({e}); is it truncated or corrupt?"
-        ))
+    let value = super::json::parse_strict(data).map_err(|e| {
+        bad(if super::json::is_syntax(&e) {
+            format!(
+                "not a valid fastbpe tokenizer file: invalid JSON ({e}); is it truncated or \
+                 corrupt?"
+            )
+        } else {
+            format!("not a valid fastbpe tokenizer file: {e}")
+        })
     })?;
     let obj = value
         .as_object()
@@ -379,29 +384,8 @@ fn build(file: FileV1, path: &Path) -> Result<Tokenizer> {
     }
 }
 
-/// Writes `data` to `path` through a temporary file in the same directory and a rename, so a
-/// reader never sees a half-written file.
-pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::value(format!("{}: not a file name", path.display())))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
-    }
-    Ok(())
-}
+/// Kept for `formats/counts.rs` until it calls [`crate::fsutil::write_atomic`] itself.
+pub use crate::fsutil::write_atomic;
 
 #[cfg(test)]
 mod tests {
@@ -486,6 +470,8 @@ mod tests {
         assert!(err_of(&with("\"ranks\": [\n    ", "\"ranks\": [\n    1, ")).contains("twice"));
         assert!(err_of(&with("\"id\": 0", "\"id\": 5")).contains("vocab gives"));
         assert!(err_of(&with("\"pattern\": \"", "\"pattern\": \"(")).contains("f.json"));
+        let twice = with("\"vocab\": {", "\"vocab\": {\n    \"1\": \"AA==\",");
+        assert!(err_of(&twice).contains("twice"), "{}", err_of(&twice));
         let v: serde_json::Value = serde_json::from_str(&good).unwrap();
         let mut no_rank = v.clone();
         no_rank["ranks"] = serde_json::Value::Null;

@@ -1,15 +1,12 @@
 //! `CoreTokenizer`: the Rust tokenizer as a Python class. The public `fastbpe.Tokenizer` wraps it
 //! and adds the Python-side conveniences (tiktoken/CS336 argument handling, numpy).
 
-use std::path::PathBuf;
-
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::encode::RankedToken;
 use crate::error::Error;
-use crate::formats::{self, hf_vocab_merges, tiktoken_file};
 use crate::tokenizer::{Allowed, Tokenizer};
 
 use super::errors::IntoPy;
@@ -122,54 +119,6 @@ impl CoreTokenizer {
             .collect();
         let inner = detach(py, || {
             Tokenizer::from_ranked(ranked, special_tokens, pattern, None, Vec::new())
-        })
-        .py_err()?;
-        Ok(CoreTokenizer::new(inner))
-    }
-
-    /// From a `.tiktoken` file.
-    #[staticmethod]
-    fn from_tiktoken_file(
-        py: Python<'_>,
-        path: PathBuf,
-        special_tokens: Vec<(String, u32)>,
-        pattern: &str,
-    ) -> PyResult<Self> {
-        let inner = detach(py, || {
-            let data = formats::read(&path)?;
-            let ranked = tiktoken_file::parse(&data, &path)?;
-            // Errors about the contents name the file they came from.
-            Tokenizer::from_ranked(ranked, special_tokens, pattern, None, Vec::new()).map_err(|e| {
-                match e {
-                    Error::Value(m) => Error::format(&path, m),
-                    e => e,
-                }
-            })
-        })
-        .py_err()?;
-        Ok(CoreTokenizer::new(inner))
-    }
-
-    /// From GPT-2/HF `vocab.json` + `merges.txt` (or `encoder.json` + `vocab.bpe`).
-    #[staticmethod]
-    fn from_hf_files(
-        py: Python<'_>,
-        vocab_path: PathBuf,
-        merges_path: PathBuf,
-        special_tokens: Vec<String>,
-        pattern: &str,
-    ) -> PyResult<Self> {
-        let inner = detach(py, || {
-            let vocab = hf_vocab_merges::parse_vocab(&formats::read(&vocab_path)?, &vocab_path)?;
-            let merges =
-                hf_vocab_merges::parse_merges(&formats::read(&merges_path)?, &merges_path)?;
-            // Errors about the contents name the vocabulary file they came from.
-            Tokenizer::from_vocab_merges(vocab, merges, &special_tokens, pattern).map_err(|e| {
-                match e {
-                    Error::Value(m) => Error::format(&vocab_path, m),
-                    e => e,
-                }
-            })
         })
         .py_err()?;
         Ok(CoreTokenizer::new(inner))

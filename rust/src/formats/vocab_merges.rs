@@ -1,15 +1,51 @@
 //! GPT-2 / HF `vocab.json` (mapped token string -> id) and `merges.txt` (`left right` per line,
 //! optional `#version` header), as used by GPT-2's `encoder.json`/`vocab.bpe` and CS336.
+//!
+//! The writer reproduces GPT-2's files byte for byte (tested against their SHA-256): entries in id
+//! order, Python `json.dumps` spacing and `\u00a1`-style escapes, and a `#version: 0.2` header.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::byte_mapping;
+use super::{byte_mapping, json, merge_order};
 use crate::error::{Error, Result};
+use crate::tokenizer::Tokenizer;
+
+/// Reads `vocab.json` + `merges.txt`; errors about their contents name the vocabulary file.
+pub fn load(
+    vocab_path: &Path,
+    merges_path: &Path,
+    special_tokens: &[String],
+    pattern: &str,
+) -> Result<Tokenizer> {
+    let vocab = parse_vocab(&super::read(vocab_path)?, vocab_path)?;
+    let merges = parse_merges(&super::read(merges_path)?, merges_path)?;
+    Tokenizer::from_vocab_merges(vocab, merges, special_tokens, pattern)
+        .map_err(|e| super::in_file(e, vocab_path))
+}
+
+/// Writes `vocab.json` and `merges.txt` into `dir` (created if needed), both or neither.
+/// Returns their paths.
+pub fn save(tok: &Tokenizer, dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let (vocab_path, merges_path) = (dir.join("vocab.json"), dir.join("merges.txt"));
+    let merges = merge_order::merges_of(tok)?;
+    super::commit::write_files(&[
+        (vocab_path.clone(), write_vocab(tok).into_bytes()),
+        (merges_path.clone(), write_merges(&merges).into_bytes()),
+    ])?;
+    Ok((vocab_path, merges_path))
+}
 
 pub fn parse_vocab(data: &[u8], path: &Path) -> Result<Vec<(u32, Vec<u8>)>> {
-    let text = super::utf8(data, path)?;
-    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
+    super::utf8(data, path)?;
+    let value = json::parse_strict(data)
         .map_err(|e| Error::format(path, format!("not a JSON object of token -> id: {e}")))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err(Error::format(
+            path,
+            "not a JSON object of token -> id (found another JSON value)",
+        ));
+    };
     let mut vocab = Vec::with_capacity(map.len());
     for (token, id) in map {
         let id = id
@@ -53,13 +89,26 @@ pub fn parse_merges(data: &[u8], path: &Path) -> Result<Vec<(Vec<u8>, Vec<u8>)>>
     Ok(merges)
 }
 
-/// `vocab.json` text for (id, bytes) pairs.
-pub fn write_vocab(vocab: &[(u32, &[u8])]) -> String {
-    let map: serde_json::Map<String, serde_json::Value> = vocab
-        .iter()
-        .map(|(id, b)| (byte_mapping::encode(b), serde_json::Value::from(*id)))
-        .collect();
-    serde_json::to_string(&map).unwrap_or_default()
+/// `vocab.json` text: every id (special tokens included), in id order; bytes that two ids share
+/// are listed once, under the smaller id.
+pub fn write_vocab(tok: &Tokenizer) -> String {
+    let mut seen = rustc_hash::FxHashSet::default();
+    let mut out = String::with_capacity(tok.n_vocab() * 12);
+    out.push('{');
+    for (id, bytes) in tok.vocab() {
+        let key = byte_mapping::encode(bytes);
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        if out.len() > 1 {
+            out.push_str(", ");
+        }
+        out.push_str(&json::string(&key, true));
+        out.push_str(": ");
+        out.push_str(&id.to_string());
+    }
+    out.push('}');
+    out
 }
 
 /// `merges.txt` text, with the `#version: 0.2` header GPT-2 and HF write.
@@ -93,5 +142,11 @@ mod tests {
             parse_merges(b"#version: 0.2\n\xc4\xa0 t\n", p).unwrap(),
             vec![(b" ".to_vec(), b"t".to_vec())]
         );
+    }
+
+    #[test]
+    fn the_same_key_twice_is_refused() {
+        let e = parse_vocab(br#"{"a": 1, "a": 2}"#, Path::new("v.json")).unwrap_err();
+        assert!(e.to_string().contains("twice"), "{e}");
     }
 }

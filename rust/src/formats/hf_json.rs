@@ -1,0 +1,795 @@
+//! Hugging Face `tokenizer.json` (byte-level BPE), read and written; the writer adds the
+//! `tokenizer_config.json` and `special_tokens_map.json` that `transformers.AutoTokenizer` reads.
+//!
+//! Reading refuses every setting fastbpe does not implement, naming the setting and the file:
+//! a tokenizer that loaded with one ignored would disagree with `tokenizers` on ids. What is
+//! accepted is what gives fastbpe's ids exactly:
+//!
+//! * `pre_tokenizer`: `ByteLevel` (GPT-2's regex, no prefix space), or `Sequence[Split(Regex,
+//!   "Isolated"), ByteLevel(use_regex=false)]` (any pattern);
+//! * `model`: `BPE` without dropout, word prefixes/suffixes or byte fallback; `unk_token` and
+//!   `fuse_unk` are accepted because byte-level BPE has every byte, so nothing is unknown;
+//! * `decoder`: `ByteLevel`; `post_processor`: none or `ByteLevel` (it only trims offsets);
+//!   no `normalizer`, `truncation` or `padding`;
+//! * `added_tokens`: special tokens without `lstrip`/`rstrip`/`single_word`;
+//! * the merge list must be one fastbpe's rule follows: `tokenizers` ranks a *pair* by its place
+//!   in the list, fastbpe (as tiktoken) the pair's *merged bytes*. They agree exactly when each
+//!   token's first merge is the split that merging its own bytes reaches (the argument is in
+//!   `merge_order.rs`); `ignore_merges: true` (a word that is a token is that token) needs every
+//!   token to be ranked, `false` every ranked token to be reachable by merging.
+//!
+//! The writer emits such a file: the merge list is each token's split in rank order (for GPT-2
+//! exactly its 50,000 merges, `vocab.bpe`) and `ignore_merges: true`.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+
+use super::merge_order::{self, RankOf};
+use super::{byte_mapping, json};
+use crate::error::{Error, Result};
+use crate::pretokenize::GPT2_PATTERN;
+use crate::tokenizer::Tokenizer;
+
+/// Reads a `tokenizer.json`.
+pub fn load(path: &Path) -> Result<Tokenizer> {
+    parse(&super::read(path)?, path)
+}
+
+/// Writes `tokenizer.json` (at `path`, or inside `path` when it is a directory); beside a file
+/// named `tokenizer.json` also `tokenizer_config.json` and `special_tokens_map.json`. All files
+/// or none. Returns the paths written.
+pub fn save(tok: &Tokenizer, path: &Path) -> Result<Vec<PathBuf>> {
+    let text = path.as_os_str().to_string_lossy();
+    let file = if path.is_dir() || text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR)
+    {
+        std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+        path.join("tokenizer.json")
+    } else {
+        path.to_path_buf()
+    };
+    let mut files = vec![(file.clone(), write(tok).into_bytes())];
+    if file.file_name().is_some_and(|n| n == "tokenizer.json") {
+        let (config, map) = write_configs(tok);
+        files.push((
+            file.with_file_name("tokenizer_config.json"),
+            config.into_bytes(),
+        ));
+        files.push((
+            file.with_file_name("special_tokens_map.json"),
+            map.into_bytes(),
+        ));
+    }
+    super::commit::write_files(&files)?;
+    Ok(files.into_iter().map(|(p, _)| p).collect())
+}
+
+// ------------------------------------------------------------------------------------- reading
+
+/// Parses a `tokenizer.json`'s bytes (`path` names the file in errors).
+pub fn parse(data: &[u8], path: &Path) -> Result<Tokenizer> {
+    let bad = |m: String| Error::format(path, m);
+    super::utf8(data, path)?;
+    let doc = json::parse_strict(data).map_err(|e| {
+        bad(if json::is_syntax(&e) {
+            format!("invalid JSON ({e}); is it truncated or corrupt?")
+        } else {
+            e.to_string()
+        })
+    })?;
+    let obj = doc
+        .as_object()
+        .ok_or_else(|| bad("not a tokenizer.json: the JSON is not an object".into()))?;
+    let model = obj
+        .get("model")
+        .and_then(Value::as_object)
+        .ok_or_else(|| bad("not a BPE tokenizer.json (no \"model\" object)".into()))?;
+    only_keys(
+        obj,
+        "the top level",
+        &[
+            "version",
+            "truncation",
+            "padding",
+            "added_tokens",
+            "normalizer",
+            "pre_tokenizer",
+            "post_processor",
+            "decoder",
+            "model",
+        ],
+    )
+    .map_err(&bad)?;
+    for (key, what) in [
+        ("truncation", "fastbpe does not truncate"),
+        ("padding", "fastbpe does not pad"),
+        ("normalizer", "fastbpe does not normalize text"),
+    ] {
+        if !is_null(obj.get(key)) {
+            return Err(bad(format!(
+                "{key} {} is not supported: {what}, so ids would differ from tokenizers'",
+                short(&obj[key])
+            )));
+        }
+    }
+    let pattern = pre_tokenizer(obj.get("pre_tokenizer")).map_err(&bad)?;
+    post_processor_and_decoder(obj).map_err(&bad)?;
+    let ignore_merges = model_options(model).map_err(&bad)?;
+    let specials = added_tokens(obj.get("added_tokens")).map_err(&bad)?;
+    let (vocab, merges) = vocab_and_merges(model, &specials).map_err(&bad)?;
+    let names: Vec<String> = specials.iter().map(|(s, _)| s.clone()).collect();
+    let mut all = vocab;
+    all.extend(specials.iter().map(|(s, id)| (*id, s.as_bytes().to_vec())));
+    let tok = Tokenizer::from_vocab_merges(all, merges, &names, &pattern)
+        .map_err(|e| super::in_file(e, path))?;
+    if tok.specials() != specials.as_slice() {
+        return Err(bad(
+            "an added token's content is also a model vocab entry with another id".into(),
+        ));
+    }
+    follows_fastbpe_rule(&tok, ignore_merges).map_err(&bad)?;
+    Ok(tok)
+}
+
+type Msg = String;
+
+fn is_null(v: Option<&Value>) -> bool {
+    matches!(v, None | Some(Value::Null))
+}
+
+/// At most 200 characters of `v`'s JSON, for messages.
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    match s.char_indices().nth(200) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s,
+    }
+}
+
+fn only_keys(obj: &Map<String, Value>, what: &str, known: &[&str]) -> std::result::Result<(), Msg> {
+    match obj.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(format!(
+            "{what} has the setting {k:?}, which fastbpe does not implement (it knows: {})",
+            known.join(", ")
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `obj[key]` as a bool (absent or null: `default`).
+fn flag(
+    obj: &Map<String, Value>,
+    key: &str,
+    default: bool,
+    what: &str,
+) -> std::result::Result<bool, Msg> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(v) => Err(format!(
+            "{what}: {key} must be true or false, not {}",
+            short(v)
+        )),
+    }
+}
+
+fn typed<'a>(
+    v: &'a Value,
+    what: &str,
+) -> std::result::Result<(&'a Map<String, Value>, &'a str), Msg> {
+    let obj = v
+        .as_object()
+        .ok_or_else(|| format!("{what} must be an object, not {}", short(v)))?;
+    let ty = obj
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{what} has no \"type\": {}", short(v)))?;
+    Ok((obj, ty))
+}
+
+/// A `ByteLevel` step: checks its settings; returns `use_regex`.
+fn byte_level(obj: &Map<String, Value>, what: &str) -> std::result::Result<bool, Msg> {
+    only_keys(
+        obj,
+        what,
+        &["type", "add_prefix_space", "trim_offsets", "use_regex"],
+    )?;
+    if flag(obj, "add_prefix_space", false, what)? {
+        return Err(format!(
+            "{what}: ByteLevel add_prefix_space=true is not supported (fastbpe adds no space)"
+        ));
+    }
+    flag(obj, "trim_offsets", true, what)?; // offsets only: no effect on ids
+    flag(obj, "use_regex", true, what)
+}
+
+/// The pre-tokenization regex the `pre_tokenizer` stands for.
+fn pre_tokenizer(pre: Option<&Value>) -> std::result::Result<String, Msg> {
+    let unsupported = |detail: &str| {
+        format!(
+            "pre_tokenizer {} is not supported ({detail}); fastbpe reads byte-level BPE \
+             tokenizer.json files with a ByteLevel pre-tokenizer, optionally after a regex \
+             Split (Isolated)",
+            pre.map(short).unwrap_or_else(|| "null".into())
+        )
+    };
+    let Some(pre) = pre.filter(|p| !p.is_null()) else {
+        return Err(unsupported("none given"));
+    };
+    let (obj, ty) = typed(pre, "pre_tokenizer")?;
+    match ty {
+        "ByteLevel" => {
+            if !byte_level(obj, "pre_tokenizer")? {
+                return Err(unsupported("ByteLevel without its regex splits nothing"));
+            }
+            Ok(GPT2_PATTERN.to_string())
+        }
+        "Sequence" => {
+            only_keys(obj, "pre_tokenizer Sequence", &["type", "pretokenizers"])?;
+            let steps = obj
+                .get("pretokenizers")
+                .and_then(Value::as_array)
+                .ok_or_else(|| unsupported("no pretokenizers list"))?;
+            let [split, bl] = steps.as_slice() else {
+                return Err(unsupported("expected exactly Split then ByteLevel"));
+            };
+            let (split, split_ty) = typed(split, "pre_tokenizer Split")?;
+            let (bl, bl_ty) = typed(bl, "pre_tokenizer ByteLevel")?;
+            if split_ty != "Split" || bl_ty != "ByteLevel" {
+                return Err(unsupported("expected exactly Split then ByteLevel"));
+            }
+            only_keys(
+                split,
+                "pre_tokenizer Split",
+                &["type", "pattern", "behavior", "invert"],
+            )?;
+            let regex = split
+                .get("pattern")
+                .and_then(|p| p.get("Regex"))
+                .and_then(Value::as_str)
+                .ok_or_else(|| unsupported("the Split pattern must be {\"Regex\": ...}"))?;
+            if split.get("behavior").and_then(Value::as_str) != Some("Isolated") {
+                return Err(unsupported("Split behavior must be \"Isolated\""));
+            }
+            if flag(split, "invert", false, "pre_tokenizer Split")? {
+                return Err(unsupported("Split invert=true"));
+            }
+            if byte_level(bl, "pre_tokenizer ByteLevel")? {
+                return Err(unsupported(
+                    "ByteLevel after a Split must have use_regex=false",
+                ));
+            }
+            Ok(regex.to_string())
+        }
+        other => Err(unsupported(&format!("type {other:?}"))),
+    }
+}
+
+fn post_processor_and_decoder(obj: &Map<String, Value>) -> std::result::Result<(), Msg> {
+    if let Some(post) = obj.get("post_processor").filter(|p| !p.is_null()) {
+        let (p, ty) = typed(post, "post_processor")?;
+        if ty != "ByteLevel" {
+            return Err(format!(
+                "post_processor {} is not supported: it adds or changes ids after encoding \
+                 (fastbpe accepts none, or ByteLevel, which only trims offsets)",
+                short(post)
+            ));
+        }
+        only_keys(
+            p,
+            "post_processor",
+            &["type", "add_prefix_space", "trim_offsets", "use_regex"],
+        )?;
+    }
+    let decoder = obj.get("decoder").filter(|d| !d.is_null()).ok_or_else(|| {
+        "decoder is null: tokenizers would decode to byte-level characters, fastbpe to the \
+         bytes; fastbpe reads ByteLevel decoders only"
+            .to_string()
+    })?;
+    let (d, ty) = typed(decoder, "decoder")?;
+    if ty != "ByteLevel" {
+        return Err(format!(
+            "decoder {} is not supported (fastbpe decodes byte-level BPE: ByteLevel only)",
+            short(decoder)
+        ));
+    }
+    only_keys(
+        d,
+        "decoder",
+        &["type", "add_prefix_space", "trim_offsets", "use_regex"],
+    )
+}
+
+/// Checks the BPE model's settings; returns `ignore_merges`.
+fn model_options(model: &Map<String, Value>) -> std::result::Result<bool, Msg> {
+    only_keys(
+        model,
+        "model",
+        &[
+            "type",
+            "dropout",
+            "unk_token",
+            "continuing_subword_prefix",
+            "end_of_word_suffix",
+            "fuse_unk",
+            "byte_fallback",
+            "ignore_merges",
+            "vocab",
+            "merges",
+        ],
+    )?;
+    match model.get("type") {
+        None => {}
+        Some(Value::String(t)) if t == "BPE" => {}
+        Some(t) => {
+            return Err(format!(
+                "model type {} is not supported: not a BPE tokenizer.json",
+                short(t)
+            ))
+        }
+    }
+    match model.get("dropout") {
+        None | Some(Value::Null) => {}
+        Some(v) if v.as_f64() == Some(0.0) => {}
+        Some(v) => {
+            return Err(format!(
+                "model dropout {} is not supported: BPE dropout makes ids random",
+                short(v)
+            ))
+        }
+    }
+    for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
+        match model.get(key) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if s.is_empty() => {}
+            Some(v) => {
+                return Err(format!(
+                    "model {key} {} is not supported: fastbpe's tokens are plain bytes",
+                    short(v)
+                ))
+            }
+        }
+    }
+    if flag(model, "byte_fallback", false, "model")? {
+        return Err("model byte_fallback=true is not supported".into());
+    }
+    match model.get("unk_token") {
+        None | Some(Value::Null) | Some(Value::String(_)) => {}
+        Some(v) => {
+            return Err(format!(
+                "model unk_token must be a string, not {}",
+                short(v)
+            ))
+        }
+    }
+    flag(model, "fuse_unk", false, "model")?;
+    flag(model, "ignore_merges", false, "model")
+}
+
+/// The special tokens, (content, id) in file order.
+fn added_tokens(v: Option<&Value>) -> std::result::Result<Vec<(String, u32)>, Msg> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let list = v
+        .as_array()
+        .ok_or_else(|| format!("added_tokens must be a list, not {}", short(v)))?;
+    let mut out: Vec<(String, u32)> = Vec::with_capacity(list.len());
+    for t in list {
+        let obj = t
+            .as_object()
+            .ok_or_else(|| format!("added token {} is not an object", short(t)))?;
+        let what = format!("added token {}", short(t));
+        only_keys(
+            obj,
+            &what,
+            &[
+                "id",
+                "content",
+                "single_word",
+                "lstrip",
+                "rstrip",
+                "normalized",
+                "special",
+            ],
+        )?;
+        let content = obj
+            .get("content")
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| format!("{what}: content must be a non-empty string"))?;
+        let id = obj
+            .get("id")
+            .and_then(Value::as_u64)
+            .and_then(|i| u32::try_from(i).ok())
+            .ok_or_else(|| format!("{what}: id must be an integer below 2^32"))?;
+        if !flag(obj, "special", false, &what)? {
+            return Err(format!(
+                "{what} is not special: non-special added tokens are not supported"
+            ));
+        }
+        for key in ["single_word", "lstrip", "rstrip"] {
+            if flag(obj, key, false, &what)? {
+                return Err(format!("{what}: {key}=true is not supported"));
+            }
+        }
+        flag(obj, "normalized", false, &what)?; // no normalizer: no effect
+        if out.iter().any(|(c, i)| c == content || *i == id) {
+            return Err(format!(
+                "{what} repeats the content or id of another added token"
+            ));
+        }
+        out.push((content.to_string(), id));
+    }
+    Ok(out)
+}
+
+type VocabMerges = (Vec<(u32, Vec<u8>)>, Vec<(Vec<u8>, Vec<u8>)>);
+
+/// The model's vocabulary (without the special tokens) and merges, as bytes.
+fn vocab_and_merges(
+    model: &Map<String, Value>,
+    specials: &[(String, u32)],
+) -> std::result::Result<VocabMerges, Msg> {
+    let decode = |s: &str, what: &dyn Fn() -> String| {
+        byte_mapping::decode(s)
+            .filter(|b| !b.is_empty())
+            .ok_or_else(|| {
+                format!(
+                "{}: {s:?} is empty or has a character outside GPT-2's byte-level alphabet; only \
+                 byte-level BPE tokenizers are supported",
+                what()
+            )
+            })
+    };
+    let vocab_obj = model
+        .get("vocab")
+        .and_then(Value::as_object)
+        .ok_or_else(|| "model vocab must be an object of token -> id".to_string())?;
+    let mut vocab = Vec::with_capacity(vocab_obj.len());
+    for (s, id) in vocab_obj {
+        let id = id
+            .as_u64()
+            .and_then(|i| u32::try_from(i).ok())
+            .ok_or_else(|| format!("model vocab: the id of {s:?} is not an integer below 2^32"))?;
+        // Special tokens are listed in the model's vocab too (GPT-2's file does).
+        if let Some((content, _)) = specials.iter().find(|(_, sid)| *sid == id) {
+            if content != s {
+                return Err(format!(
+                    "model vocab gives id {id} to {s:?}, but the added token {content:?} has it"
+                ));
+            }
+            continue;
+        }
+        vocab.push((id, decode(s, &|| "model vocab".to_string())?));
+    }
+    let list = match model.get("merges") {
+        None | Some(Value::Null) => &Vec::new(),
+        Some(Value::Array(a)) => a,
+        Some(v) => return Err(format!("model merges must be a list, not {}", short(v))),
+    };
+    let mut merges = Vec::with_capacity(list.len());
+    for (i, m) in list.iter().enumerate() {
+        let what = || format!("model merge {i}");
+        let (a, b) = match m {
+            Value::String(s) => match s.split(' ').collect::<Vec<_>>().as_slice() {
+                [a, b] => (*a, *b),
+                _ => return Err(format!("{}: {s:?} is not two tokens and one space", what())),
+            },
+            Value::Array(pair) => match pair.as_slice() {
+                [Value::String(a), Value::String(b)] => (a.as_str(), b.as_str()),
+                _ => return Err(format!("{}: {} is not two strings", what(), short(m))),
+            },
+            _ => return Err(format!("{}: {} is not a merge", what(), short(m))),
+        };
+        merges.push((decode(a, &what)?, decode(b, &what)?));
+    }
+    Ok((vocab, merges))
+}
+
+/// Refuses a merge list on which fastbpe's rule and `tokenizers`' would differ (module doc).
+fn follows_fastbpe_rule(tok: &Tokenizer, ignore_merges: bool) -> std::result::Result<(), Msg> {
+    let rank_of = RankOf::new(tok.ranked());
+    let merges = tok.merges().unwrap_or(&[]);
+    let mut checked = rustc_hash::FxHashSet::default();
+    for (i, (l, r)) in merges.iter().enumerate() {
+        let product = [&l[..], &r[..]].concat();
+        if !checked.insert(product.clone()) {
+            continue; // a later merge for the same token: tokenizers never reaches it
+        }
+        let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        match rank_of.split(&product) {
+            Some(at) if at == l.len() => {}
+            Some(at) => {
+                return Err(format!(
+                    "merge {i} ({:?}, {:?}): fastbpe's rule (as tiktoken's, by the rank of the \
+                     merged bytes) builds {:?} from ({:?}, {:?}), tokenizers' (by the merge's \
+                     place in the list) from this pair, so their ids would differ",
+                    lossy(l),
+                    lossy(r),
+                    lossy(&product),
+                    lossy(&product[..at]),
+                    lossy(&product[at..])
+                ))
+            }
+            None if ignore_merges => {}
+            None => {
+                return Err(format!(
+                    "merge {i} ({:?}, {:?}): merging the bytes of {:?} never reaches this pair; \
+                     fastbpe gives that token for a whole word, tokenizers (ignore_merges=false) \
+                     does not",
+                    lossy(l),
+                    lossy(r),
+                    lossy(&product)
+                ))
+            }
+        }
+    }
+    if ignore_merges {
+        let ranked: rustc_hash::FxHashSet<u32> = tok.ranked().iter().map(|t| t.id).collect();
+        let special: rustc_hash::FxHashSet<u32> = tok.specials().iter().map(|s| s.1).collect();
+        if let Some((id, bytes)) = tok
+            .vocab()
+            .find(|(id, _)| !ranked.contains(id) && !special.contains(id))
+        {
+            return Err(format!(
+                "model vocab token {:?} (id {id}) is made by no merge: with ignore_merges=true \
+                 tokenizers gives it for a whole word, fastbpe never does",
+                String::from_utf8_lossy(bytes)
+            ));
+        }
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------- writing
+
+/// The `tokenizer.json` text for `tok` (see the module doc).
+pub fn write(tok: &Tokenizer) -> String {
+    let byte_level = json!({
+        "type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true
+    });
+    let pre_tokenizer = if is_gpt2_pattern(tok.pattern()) {
+        byte_level.clone()
+    } else {
+        let mut bl = byte_level.clone();
+        bl["use_regex"] = Value::Bool(false);
+        json!({"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": tok.pattern()}, "behavior": "Isolated",
+             "invert": false},
+            bl,
+        ]})
+    };
+    let mut specials: Vec<&(String, u32)> = tok.specials().iter().collect();
+    specials.sort_by_key(|(_, id)| *id);
+    let added: Vec<Value> = specials
+        .iter()
+        .map(|(s, id)| {
+            json!({"id": id, "content": s, "single_word": false, "lstrip": false,
+                   "rstrip": false, "normalized": false, "special": true})
+        })
+        .collect();
+    // The vocab: ranked tokens and, as GPT-2's file has them, the special tokens (HF keeps an
+    // added token's id only when the model's vocab gives its content that id).
+    let mut vocab: Vec<(u32, String)> = Vec::with_capacity(tok.n_vocab());
+    let mut seen = rustc_hash::FxHashSet::default();
+    for t in tok.ranked() {
+        let s = byte_mapping::encode(&t.bytes);
+        if seen.insert(s.clone()) {
+            vocab.push((t.id, s));
+        }
+    }
+    for (s, id) in &specials {
+        if seen.insert(s.clone()) {
+            vocab.push((*id, s.clone()));
+        }
+    }
+    vocab.sort();
+    let mut out = String::with_capacity(tok.n_vocab() * 40);
+    out.push_str("{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n");
+    out.push_str(&format!("  \"added_tokens\": {},\n", Value::Array(added)));
+    out.push_str("  \"normalizer\": null,\n");
+    out.push_str(&format!("  \"pre_tokenizer\": {pre_tokenizer},\n"));
+    out.push_str("  \"post_processor\": null,\n");
+    let mut decoder = byte_level;
+    decoder["add_prefix_space"] = Value::Bool(true);
+    out.push_str(&format!("  \"decoder\": {decoder},\n"));
+    out.push_str(
+        "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": null,\n    \
+         \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n    \
+         \"fuse_unk\": false,\n    \"byte_fallback\": false,\n    \"ignore_merges\": true,\n    \
+         \"vocab\": {",
+    );
+    for (i, (id, s)) in vocab.iter().enumerate() {
+        out.push_str(if i == 0 { "\n      " } else { ",\n      " });
+        out.push_str(&json::string(s, false));
+        out.push_str(&format!(": {id}"));
+    }
+    out.push_str("\n    },\n    \"merges\": [");
+    let mut first = true;
+    for (t, split) in merge_order::splits(tok) {
+        let Some(at) = split else { continue }; // built only as a whole word: ignore_merges
+        out.push_str(if first { "\n      [" } else { ",\n      [" });
+        first = false;
+        out.push_str(&json::string(&byte_mapping::encode(&t.bytes[..at]), false));
+        out.push_str(", ");
+        out.push_str(&json::string(&byte_mapping::encode(&t.bytes[at..]), false));
+        out.push(']');
+    }
+    out.push_str("\n    ]\n  }\n}\n");
+    out
+}
+
+fn is_gpt2_pattern(pattern: &str) -> bool {
+    const CLASSIC: &str =
+        r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+    pattern == GPT2_PATTERN || pattern == CLASSIC
+}
+
+/// Which special token plays which `transformers` role, by the names tokenizers commonly use.
+/// As in GPT-2's own files, a tokenizer with an end-of-text token but no begin or unknown token
+/// uses it for those roles too.
+fn roles(tok: &Tokenizer) -> (Vec<(&'static str, String)>, Vec<String>) {
+    const NAMES: [(&str, &[&str]); 4] = [
+        (
+            "eos_token",
+            &[
+                "<|endoftext|>",
+                "</s>",
+                "<|eos|>",
+                "<eos>",
+                "<|end_of_text|>",
+            ],
+        ),
+        (
+            "bos_token",
+            &[
+                "<s>",
+                "<|bos|>",
+                "<bos>",
+                "<|begin_of_text|>",
+                "<|startoftext|>",
+            ],
+        ),
+        ("unk_token", &["<unk>", "<|unk|>"]),
+        ("pad_token", &["<pad>", "<|pad|>", "<|padding|>"]),
+    ];
+    let has = |s: &str| tok.specials().iter().any(|(t, _)| t == s);
+    let mut roles: Vec<(&'static str, String)> = Vec::new();
+    for (role, names) in NAMES {
+        if let Some(name) = names.iter().find(|n| has(n)) {
+            roles.push((role, name.to_string()));
+        }
+    }
+    if let Some(eos) = roles
+        .iter()
+        .find(|r| r.0 == "eos_token")
+        .map(|r| r.1.clone())
+    {
+        for role in ["bos_token", "unk_token"] {
+            if !roles.iter().any(|r| r.0 == role) {
+                roles.push((role, eos.clone()));
+            }
+        }
+    }
+    let others = tok
+        .specials()
+        .iter()
+        .map(|(s, _)| s.clone())
+        .filter(|s| !roles.iter().any(|r| &r.1 == s))
+        .collect();
+    (roles, others)
+}
+
+/// (`tokenizer_config.json`, `special_tokens_map.json`) for `transformers`.
+pub fn write_configs(tok: &Tokenizer) -> (String, String) {
+    let (roles, others) = roles(tok);
+    let mut map = Map::new();
+    for (role, name) in &roles {
+        map.insert(role.to_string(), Value::from(name.as_str()));
+    }
+    if !others.is_empty() {
+        map.insert("additional_special_tokens".into(), json!(others));
+    }
+    let mut decoder = Map::new();
+    for (s, id) in tok.specials() {
+        decoder.insert(
+            id.to_string(),
+            json!({"content": s, "lstrip": false, "normalized": false, "rstrip": false,
+                   "single_word": false, "special": true}),
+        );
+    }
+    let mut config = map.clone();
+    config.insert("tokenizer_class".into(), json!("PreTrainedTokenizerFast"));
+    // fastbpe decodes exactly; transformers' space clean-up would change the text.
+    config.insert("clean_up_tokenization_spaces".into(), json!(false));
+    config.insert("add_prefix_space".into(), json!(false));
+    config.insert("added_tokens_decoder".into(), Value::Object(decoder));
+    let pretty = |m: Map<String, Value>| {
+        serde_json::to_string_pretty(&Value::Object(m)).unwrap_or_default() + "\n"
+    };
+    (pretty(config), pretty(map))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::RankedToken;
+
+    fn small() -> Tokenizer {
+        let mut vocab: Vec<(u32, Vec<u8>)> = (0..256u32).map(|b| (b, vec![b as u8])).collect();
+        vocab.push((256, b"bc".to_vec()));
+        vocab.push((257, b"ab".to_vec()));
+        vocab.push((258, b"abc".to_vec()));
+        vocab.push((259, b"<|endoftext|>".to_vec()));
+        let merges = vec![
+            (b"b".to_vec(), b"c".to_vec()),
+            (b"a".to_vec(), b"b".to_vec()),
+            (b"ab".to_vec(), b"c".to_vec()),
+        ];
+        let specials = vec!["<|endoftext|>".to_string()];
+        Tokenizer::from_vocab_merges(vocab, merges, &specials, GPT2_PATTERN).unwrap()
+    }
+
+    fn err(text: &str) -> String {
+        match parse(text.as_bytes(), Path::new("t.json")) {
+            Ok(_) => panic!("accepted: {text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn written_file_reads_back_with_the_rank_rule_split() {
+        let tok = small();
+        let text = write(&tok);
+        // "abc" is built as a + bc under the rank rule, not as the listed (ab, c).
+        assert!(text.contains("[\"a\", \"bc\"]") && !text.contains("[\"ab\", \"c\"]"));
+        let back = parse(text.as_bytes(), Path::new("t.json")).unwrap();
+        let ids = |t: &Tokenizer| t.encode("abcd <|endoftext|>", crate::tokenizer::Allowed::All);
+        assert_eq!(ids(&back).unwrap(), ids(&tok).unwrap());
+    }
+
+    #[test]
+    fn settings_that_change_ids_are_refused_by_name() {
+        let good: Value = serde_json::from_str(&write(&small())).unwrap();
+        let with = |f: &dyn Fn(&mut Value)| {
+            let mut v = good.clone();
+            f(&mut v);
+            err(&v.to_string())
+        };
+        assert!(with(&|v| v["model"]["dropout"] = json!(0.1)).contains("dropout"));
+        assert!(with(&|v| v["model"]["end_of_word_suffix"] = json!("</w>"))
+            .contains("end_of_word_suffix"));
+        assert!(with(&|v| v["model"]["new_thing"] = json!(1)).contains("new_thing"));
+        assert!(with(&|v| v["normalizer"] = json!({"type": "NFC"})).contains("normalizer"));
+        assert!(with(&|v| v["added_tokens"][0]["lstrip"] = json!(true)).contains("lstrip"));
+        assert!(with(&|v| v["decoder"] = json!({"type": "WordPiece"})).contains("decoder"));
+        let listed = with(&|v| v["model"]["merges"][2] = json!(["ab", "c"]));
+        assert!(
+            listed.contains("merge 2") && listed.contains("t.json"),
+            "{listed}"
+        );
+        assert!(err(r#"{"model": {"type": "BPE", "vocab": {}}, "model": {}}"#).contains("twice"));
+    }
+
+    #[test]
+    fn configs_name_gpt2_roles() {
+        let ranked: Vec<RankedToken> = (0..=255u8)
+            .map(|b| RankedToken {
+                bytes: vec![b],
+                id: b as u32,
+                rank: b as u32,
+            })
+            .collect();
+        let specials = vec![
+            ("<|endoftext|>".to_string(), 256),
+            ("<|pad|>".to_string(), 257),
+        ];
+        let tok = Tokenizer::from_ranked(ranked, specials, GPT2_PATTERN, None, vec![]).unwrap();
+        let (_, map) = write_configs(&tok);
+        let map: Value = serde_json::from_str(&map).unwrap();
+        assert_eq!(map["eos_token"], "<|endoftext|>");
+        assert_eq!(map["bos_token"], "<|endoftext|>");
+        assert_eq!(map["pad_token"], "<|pad|>");
+    }
+}
