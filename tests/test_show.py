@@ -23,7 +23,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
-any_text = st.text(st.characters(), max_size=120)  # surrogates and controls included
+# Any code point, with lone surrogates, controls and GPT-2's split characters made common.
+any_text = st.text(
+    st.one_of(
+        st.characters(),
+        st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+        st.sampled_from(list("\n\t \x1b\r\x00\u2028\u00a0🙂é猫<|>")),
+    ),
+    max_size=120,
+)
 
 _small: list[fastbpe.Tokenizer] = []
 
@@ -144,6 +152,13 @@ def test_file_with_invalid_utf8_and_stdin(tmp_path, gpt2_fastbpe) -> None:
     assert p.returncode == 0, p.stderr
     assert p.stdout.decode().count("�") >= 3
     assert b"invalid UTF-8" in p.stderr
+    # Invalid UTF-8 in argv reaches Python as lone surrogates (surrogateescape).
+    a = subprocess.run(
+        [sys.executable, "-m", "fastbpe", "show", os.fsdecode(b"arg \xff\xfe x")],
+        capture_output=True,
+        timeout=120,
+    )
+    assert a.returncode == 0 and "arg|·|��|·x" in a.stdout.decode(), a.stderr
     s = run_cli("show", "-", stdin=b"from stdin \xc3")
     assert s.returncode == 0 and "from|·std|in|·�" in s.stdout.decode()
 
