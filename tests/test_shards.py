@@ -1,0 +1,210 @@
+"""Shards (`fastbpe.shards`, `--shard I/N`): boundaries only at safe points, and N shards together
+give exactly the single-process counts and ids, for generated texts, special tokens and N."""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+import tempfile
+
+import fastbpe
+import numpy as np
+import pytest
+from fastbpe import shards
+from fastbpe.cli import main
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+SPECIAL_SETS = [(), ("<|e|>",), ("<|e|>", "<|e|><|e|>", "<x>")]
+ALPHABET = [
+    "a",
+    "b",
+    "é",
+    "世",
+    "😀",
+    " ",
+    "  ",
+    "\n",
+    "\t",
+    "\r\n",
+    "1",
+    ".",
+    "'s",
+    "<|e|>",
+    "<x>",
+    "<|",
+]
+
+
+@functools.cache
+def tokenizer(specials: tuple[str, ...]) -> fastbpe.Tokenizer:
+    text = "".join(ALPHABET) * 30
+    return fastbpe.train(iter([text, "a b ab ba aab"]), 300, list(specials))
+
+
+texts = st.lists(
+    st.lists(st.sampled_from(ALPHABET), max_size=60).map("".join), min_size=1, max_size=3
+)
+
+
+def write(d: str, contents: list[str]) -> list[str]:
+    paths = []
+    for i, c in enumerate(contents):
+        p = os.path.join(d, f"f{i}.txt")
+        with open(p, "w", encoding="utf-8", newline="") as f:
+            f.write(c)
+        paths.append(p)
+    return paths
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Tiny blocks and windows, so that inputs of a few hundred bytes exercise every path."""
+    monkeypatch.setattr(shards, "BLOCK", 7)
+    monkeypatch.setattr(shards, "_WINDOW", 5)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(contents=texts, n=st.integers(1, 9), which=st.integers(0, len(SPECIAL_SETS) - 1))
+def test_shards_equal_one_process(small_blocks, contents, n, which):
+    specials = list(SPECIAL_SETS[which])
+    tok = tokenizer(SPECIAL_SETS[which])
+    with tempfile.TemporaryDirectory() as d:
+        paths = write(d, contents)
+        plan = shards.plan(paths, n_shards=n, special_tokens=specials)
+        assert len(plan) == n and plan == shards.plan(paths, n_shards=n, special_tokens=specials)
+        # Every byte exactly once, in order.
+        covered = [(p.file_index, p.start, p.end) for s in plan for p in s.pieces]
+        for i, path in enumerate(paths):
+            mine = [(a, b) for f, a, b in covered if f == i]
+            size = os.path.getsize(path)
+            assert mine[0][0] == 0 and mine[-1][1] == size
+            assert all(x[1] == y[0] for x, y in zip(mine, mine[1:]))
+        # No boundary inside a character or a special token.
+        for s in plan:
+            for p in s.pieces:
+                data = open(p.path, "rb").read()
+                for cut in (p.start, p.end):
+                    assert cut == len(data) or (data[cut] & 0xC0) != 0x80
+                    for sp in specials:
+                        b = sp.encode()
+                        starts = [i for i in range(len(data)) if data.startswith(b, i)]
+                        assert not any(i < cut < i + len(b) for i in starts), (sp, cut)
+        # Counts: merged shards == the whole.
+        merged = fastbpe.WordCounts()
+        for s in plan:
+            merged.update(shards.count_shard(s, specials))
+        assert merged.items() == fastbpe.count_words(paths, specials).items()
+        # Ids: shards concatenated == encode_file (separator between files included).
+        whole = os.path.join(d, "whole.npy")
+        sep = specials[0] if specials else None
+        fastbpe.encode_file(tok, paths, whole, separator=sep)
+        eplan = shards.plan(
+            paths, n_shards=n, pattern=tok.pattern, special_tokens=sorted(tok.special_tokens)
+        )
+        parts = []
+        for s in eplan:
+            out = os.path.join(d, f"s{s.index}.npy")
+            shards.encode_shard(tok, s, out, separator=sep)
+            parts.append(np.load(out))
+        assert np.array_equal(np.concatenate(parts), np.load(whole))
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(contents=texts, size=st.integers(1, 50))
+def test_shard_bytes_drops_empty_shards_and_texts_are_whole(small_blocks, contents, size):
+    with tempfile.TemporaryDirectory() as d:
+        paths = write(d, contents)
+        plan = shards.plan(paths, shard_bytes=size, special_tokens=["<|e|>"])
+        assert all(s.nbytes > 0 for s in plan) or len(plan) == 1
+        cuts = shards.cutter(None, ["<|e|>"])
+        got = ["".join(shards.iter_texts(p, cuts)) for s in plan for p in s.pieces]
+        by_file: dict[int, str] = {}
+        for s in plan:
+            for p, t in zip(s.pieces, got[: len(s.pieces)]):
+                by_file[p.file_index] = by_file.get(p.file_index, "") + t
+            got = got[len(s.pieces) :]
+        assert [by_file.get(i, "") for i in range(len(paths))] == contents
+
+
+def test_independent_processes_agree_on_the_plan(tmp_path):
+    paths = write(str(tmp_path), ["ab cd\n" * 5000 + "é世 " * 3000, "x" * 100 + " y\n" * 999])
+    mine = shards.plan(paths, n_shards=7, special_tokens=["<|e|>"])
+    code = (
+        "import sys, fastbpe.shards as s; "
+        "print([[(p.file_index, p.start, p.end) for p in x.pieces] "
+        "for x in s.plan(sys.argv[1:], n_shards=7, special_tokens=['<|e|>'])])"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "123"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, *paths], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip() == str(
+        [[(p.file_index, p.start, p.end) for p in x.pieces] for x in mine]
+    )
+
+
+def test_invalid_utf8_names_file_and_offset(tmp_path):
+    p = tmp_path / "bad.txt"
+    p.write_bytes(b"hello world\n" * 100 + b"\xff tail\n")
+    plan = shards.plan([str(p)], n_shards=3)
+    with pytest.raises(ValueError, match=r"bad.txt: invalid UTF-8 at byte offset 1200"):
+        for s in plan:
+            shards.count_shard(s)
+    with pytest.raises(ValueError, match=r"bad.txt: invalid UTF-8 at byte offset 1200"):
+        fastbpe.count_words(str(p))
+
+
+def test_bad_specs_and_paths(tmp_path):
+    for spec in ["1", "a/b", "3/3", "-1/2", "0/0"]:
+        with pytest.raises(ValueError, match="I/N"):
+            shards.parse_shard_spec(spec)
+    assert shards.parse_shard_spec("2/8") == (2, 8)
+    with pytest.raises(FileNotFoundError):
+        shards.plan([str(tmp_path / "missing.txt")], n_shards=2)
+    with pytest.raises(IsADirectoryError):
+        shards.plan([str(tmp_path)], n_shards=2)
+
+
+@pytest.mark.parametrize("fmt", [None, "megatron"])
+def test_cli_encode_shards_concatenate_to_the_whole(tmp_path, fmt):
+    paths = write(
+        str(tmp_path),
+        ["The cat sat.\n<|endoftext|>A dog ran.\n" * 400, "", "tail é世 words " * 300],
+    )
+    whole = str(tmp_path / "whole.npy")
+    assert (
+        main(["encode", "-t", "gpt2", *paths, "-o", whole, "--separator", "<|endoftext|>", "-q"])
+        == 0
+    )
+    parts = []
+    for i in range(4):
+        out = str(tmp_path / (f"s{i}" if fmt else f"s{i}.bin"))
+        extra = ["--format", fmt] if fmt else []
+        assert (
+            main(
+                [
+                    "encode",
+                    "-t",
+                    "gpt2",
+                    *paths,
+                    "--shard",
+                    f"{i}/4",
+                    "-o",
+                    out,
+                    "--separator",
+                    "<|endoftext|>",
+                    "-q",
+                    *extra,
+                ]
+            )
+            == 0
+        )
+        parts.append(fastbpe.token_formats.load_tokens(out + ".bin" if fmt else out))
+    assert np.array_equal(np.concatenate(parts), np.load(whole))
