@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import fastbpe
-import numpy as np
+import fastbpe.io
 import pytest
 from fastbpe.accounting import GPU_PEAK_FLOPS, account, parse_count
 
@@ -82,12 +82,20 @@ def test_peak_flops_and_gpu_table() -> None:
     assert account(params="1B", tokens="1B", gpu="a100").peak_flops_per_gpu == 312e12
 
 
-def test_token_file_counts_ids(tmp_path) -> None:
-    path = tmp_path / "t.npy"
-    np.save(path, np.arange(12345, dtype=np.uint16))
-    assert account(params="1M", token_file=path).tokens == 12345
-    p = cli("account", "--params", "1M", "--tokens", str(path), "--json")
-    assert json.loads(p.stdout)["tokens"] == 12345
+@pytest.mark.parametrize(
+    "fmt,name", [("npy", "t.npy"), ("bin", "t.bin"), ("llmc", "t.bin"), ("megatron", "t.bin")]
+)
+def test_token_file_counts_ids(tmp_path, fmt: str, name: str) -> None:
+    """Token files of every format fastbpe writes: the count is the number of ids in it."""
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("hello world, the cat sat on the mat\n" * 300)
+    tok = fastbpe.train(iter(["hello world, the cat sat on the mat\n" * 30]), 270)
+    out = tmp_path / name
+    written = fastbpe.io.encode_file(tok, corpus, out, format=fmt).tokens
+    assert written == len(tok.encode(corpus.read_text())) > 0
+    assert account(params="1M", token_file=out).tokens == written
+    p = cli("account", "--params", "1M", "--tokens", str(out), "--json")
+    assert json.loads(p.stdout)["tokens"] == written
 
 
 def test_corpus_counts_tokens_streaming(tmp_path, gpt2_fastbpe) -> None:

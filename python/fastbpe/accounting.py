@@ -204,14 +204,14 @@ def account(
     token_file: str | os.PathLike[str] | None = None,
 ) -> Accounting:
     """Training compute and memory for a dense transformer of `params` parameters on `tokens`
-    tokens (or the ids in `token_file`, a `.npy`/`.bin` token file), on `gpus` GPUs of kind
+    tokens (or the ids in `token_file`: .npy, raw .bin, llm.c or Megatron), on `gpus` GPUs of kind
     `gpu` (see GPU_PEAK_FLOPS) or of `peak_flops` FLOP/s each, at model FLOPs utilization `mfu`
     (0 < mfu <= 1). FLOPs = 6·params·tokens."""
     n = parse_count(params, "params")
     if (tokens is None) == (token_file is None):
         raise ValueError("give exactly one of tokens (a count like 15T) or token_file")
     if token_file is not None:
-        from .token_files import load_tokens
+        from .token_formats import load_tokens  # npy, raw bin, llm.c, Megatron: detected
 
         d = float(len(load_tokens(token_file)))
         if d == 0:
