@@ -259,9 +259,10 @@ impl Tokenizer {
 
     /// Appends the ids of ordinary text (no special-token handling) to `out`.
     pub fn encode_ordinary_into(&self, text: &str, out: &mut Vec<u32>) -> Result<()> {
-        let bpe = &self.bpe;
-        self.pretok
-            .for_each_piece(text, |piece| bpe.encode_piece(piece.as_bytes(), out))
+        self.bpe.with_cache(|enc| {
+            self.pretok
+                .for_each_piece(text, |piece| enc.encode_piece(piece.as_bytes(), out))
+        })
     }
 
     pub fn encode_ordinary(&self, text: &str) -> Result<Vec<u32>> {
@@ -286,20 +287,21 @@ impl Tokenizer {
         monitor: &Monitor,
     ) -> Result<Vec<u32>> {
         let mut out = Vec::with_capacity(text.len() / 4 + 1);
-        let bpe = &self.bpe;
         let mut since_check = 0usize;
         let mut stopped = false;
-        self.encode_segments(text, allowed, &mut out, |t, out| {
-            self.pretok.for_each_piece(t, |piece| {
-                if stopped {
-                    return; // finish scanning without encoding: far faster than encoding
-                }
-                since_check += piece.len();
-                if since_check >= CANCEL_CHECK_BYTES {
-                    since_check = 0;
-                    stopped = monitor.is_cancelled();
-                }
-                bpe.encode_piece(piece.as_bytes(), out)
+        self.bpe.with_cache(|enc| {
+            self.encode_segments(text, allowed, &mut out, |t, out| {
+                self.pretok.for_each_piece(t, |piece| {
+                    if stopped {
+                        return; // finish scanning without encoding: far faster than encoding
+                    }
+                    since_check += piece.len();
+                    if since_check >= CANCEL_CHECK_BYTES {
+                        since_check = 0;
+                        stopped = monitor.is_cancelled();
+                    }
+                    enc.encode_piece(piece.as_bytes(), out)
+                })
             })
         })?;
         monitor.check()?;

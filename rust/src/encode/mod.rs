@@ -16,11 +16,17 @@
 //!   heap while merge ranks only grow (BPE-trained vocabularies), else a binary heap, so
 //!   `"a" * 100_000` or one 100 MB pre-token is not quadratic.
 
+mod cache;
 mod heap;
 mod radix;
+pub mod short_key;
 mod small;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rustc_hash::FxHashMap;
+
+use short_key::{ShortKey, ShortMap};
 
 use crate::error::{Error, Result};
 
@@ -39,10 +45,18 @@ pub struct RankedToken {
 /// Everything needed to BPE-encode pieces: ranked tokens by bytes, the pair table, byte ids.
 #[derive(Debug, Clone)]
 pub struct Bpe {
-    piece_ids: FxHashMap<Vec<u8>, u32>,
+    /// Ranked tokens of up to `short_key::SHORT` bytes -> id (almost every piece is this short).
+    short_ids: ShortMap,
+    /// Longer ranked tokens -> id.
+    long_ids: FxHashMap<Vec<u8>, u32>,
     pairs: FxHashMap<u64, u64>,
     byte_ids: [u32; 256],
+    /// Unique per construction (clones share it: same contents); tags piece-cache entries.
+    uid: u64,
 }
+
+/// Source of `Bpe::uid`.
+static NEXT_UID: AtomicU64 = AtomicU64::new(1);
 
 #[inline]
 fn pair_key(left: u32, right: u32) -> u64 {
@@ -107,18 +121,28 @@ impl Bpe {
                 }
             }
         }
-        let piece_ids = by_bytes.into_iter().map(|(b, (_, id))| (b, id)).collect();
+        let short_ids = ShortMap::new(by_bytes.iter().map(|(b, &(_, id))| (&b[..], id)));
+        let long_ids = by_bytes
+            .into_iter()
+            .filter(|(b, _)| b.len() > short_key::SHORT)
+            .map(|(b, (_, id))| (b, id))
+            .collect();
         Ok(Bpe {
-            piece_ids,
+            short_ids,
+            long_ids,
             pairs,
             byte_ids,
+            uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
         })
     }
 
     /// The id of a ranked token with exactly these bytes.
     #[inline]
     pub fn token_id(&self, bytes: &[u8]) -> Option<u32> {
-        self.piece_ids.get(bytes).copied()
+        match ShortKey::new(bytes) {
+            Some(key) => self.short_ids.get(&key),
+            None => self.long_ids.get(bytes).copied(),
+        }
     }
 
     #[inline]
@@ -135,16 +159,80 @@ impl Bpe {
             .unwrap_or(NO_MERGE)
     }
 
-    /// Appends the ids of one piece to `out`.
+    /// Appends the ids of one piece to `out` (no cache; see `with_cache`).
     #[inline]
     pub fn encode_piece(&self, piece: &[u8], out: &mut Vec<u32>) {
-        if let Some(id) = self.token_id(piece) {
+        match ShortKey::new(piece) {
+            Some(key) => match self.short_ids.get(&key) {
+                Some(id) => out.push(id),
+                None => small::merge(self, piece, out),
+            },
+            None => self.encode_long(piece, out),
+        }
+    }
+
+    /// A piece longer than `short_key::SHORT` bytes.
+    #[inline(never)]
+    fn encode_long(&self, piece: &[u8], out: &mut Vec<u32>) {
+        if let Some(&id) = self.long_ids.get(piece) {
             out.push(id);
         } else if piece.len() < LONG_PIECE {
             small::merge(self, piece, out);
         } else {
             heap::merge(self, piece, out);
         }
+    }
+
+    /// Runs `f` with an encoder that uses this thread's piece cache (`cache.rs`). Use it around
+    /// a loop over many pieces: getting the cache costs a thread-local access.
+    pub fn with_cache<R>(&self, mut f: impl FnMut(&mut CachedEncoder<'_>) -> R) -> R {
+        cache::with(|cache| f(&mut CachedEncoder { bpe: self, cache }))
+    }
+}
+
+/// `Bpe::encode_piece` with a piece cache; made by `Bpe::with_cache`. Same ids, always.
+pub struct CachedEncoder<'a> {
+    bpe: &'a Bpe,
+    cache: Option<&'a mut cache::PieceCache>,
+}
+
+impl CachedEncoder<'_> {
+    /// Appends the ids of one piece to `out`.
+    #[inline]
+    pub fn encode_piece(&mut self, piece: &[u8], out: &mut Vec<u32>) {
+        let bpe = self.bpe;
+        let Some(key) = ShortKey::new(piece) else {
+            return self.encode_long(piece, out);
+        };
+        if let Some(id) = bpe.short_ids.get(&key) {
+            return out.push(id);
+        }
+        let Some(cache) = self.cache.as_deref_mut() else {
+            return small::merge(bpe, piece, out);
+        };
+        if let Some(ids) = cache.get(bpe.uid, &key) {
+            return out.extend_from_slice(ids);
+        }
+        let start = out.len();
+        small::merge(bpe, piece, out);
+        cache.put(bpe.uid, key, &out[start..]);
+    }
+
+    #[inline(never)]
+    fn encode_long(&mut self, piece: &[u8], out: &mut Vec<u32>) {
+        let bpe = self.bpe;
+        let cache = match self.cache.as_deref_mut() {
+            Some(cache) if piece.len() <= cache::LONG_MAX && !bpe.long_ids.contains_key(piece) => {
+                cache
+            }
+            _ => return bpe.encode_long(piece, out),
+        };
+        if let Some(ids) = cache.get_long(bpe.uid, piece) {
+            return out.extend_from_slice(ids);
+        }
+        let start = out.len();
+        bpe.encode_long(piece, out);
+        cache.put_long(piece, &out[start..]);
     }
 }
 
@@ -264,6 +352,51 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn cached_encoder_equals_uncached_with_two_tokenizers_in_turn() {
+        // Two vocabularies that split the same pieces differently share one thread's cache:
+        // every answer must still be the uncached one (entries are tagged with their owner).
+        let a = toy(&["ab", "bc", "abc", "aa", "aaaa", "ca", "cab", "bb", "bcab"]);
+        let b = toy(&["bc", "ca", "ab", "aa", "bcab", "cab"]);
+        let mut seed = 0x9E3779B97F4A7C15u64;
+        let mut pieces = Vec::new();
+        for i in 0..3000 {
+            // Short and long pieces (the long-piece map too), many repeated.
+            let len = if i % 10 == 0 {
+                17 + i % 120
+            } else {
+                1 + i % 16
+            };
+            let piece: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    b"abcx"[(seed % 4) as usize]
+                })
+                .collect();
+            pieces.push(piece);
+        }
+        for round in 0..3 {
+            for (i, piece) in pieces.iter().enumerate() {
+                let bpe = if (i + round) % 2 == 0 { &a } else { &b };
+                let mut want = Vec::new();
+                bpe.encode_piece(piece, &mut want);
+                let mut got = vec![7];
+                bpe.with_cache(|enc| enc.encode_piece(piece, &mut got));
+                assert_eq!(got[1..], want[..], "{:?}", String::from_utf8_lossy(piece));
+            }
+        }
+        // Nested use on one thread runs uncached and still agrees.
+        let mut outer = Vec::new();
+        a.with_cache(|enc| {
+            enc.encode_piece(b"abcabc", &mut outer);
+            let mut inner = Vec::new();
+            a.with_cache(|enc2| enc2.encode_piece(b"abcabc", &mut inner));
+            assert_eq!(inner, outer);
+        });
     }
 
     #[test]

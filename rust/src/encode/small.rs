@@ -3,17 +3,30 @@
 //! `merges[i]` holds the packed (rank, merged id) of joining part i with part i+1. A strict `<`
 //! scan keeps the leftmost minimum, which is tiktoken's tie rule. n < LONG_PIECE, so the O(n^2)
 //! worst case is bounded and the arrays stay on the stack.
+//!
+//! Performance notes: the arrays are sized for the piece (16 or `LONG_PIECE` entries): zeroing
+//! two 128-entry arrays on every call (1.5 KB of `memset`) cost 2-3% of `encode_ordinary` before
+//! the piece cache, for pieces that average 4-8 bytes.
 
 use super::{merged_id, Bpe, LONG_PIECE, NO_MERGE};
 
 pub(super) fn merge(bpe: &Bpe, piece: &[u8], out: &mut Vec<u32>) {
+    debug_assert!(piece.len() < LONG_PIECE);
+    if piece.len() <= 16 {
+        merge_in::<16>(bpe, piece, out)
+    } else {
+        merge_in::<LONG_PIECE>(bpe, piece, out)
+    }
+}
+
+#[inline(always)]
+fn merge_in<const N: usize>(bpe: &Bpe, piece: &[u8], out: &mut Vec<u32>) {
     let n = piece.len();
-    debug_assert!(n < LONG_PIECE);
     if n == 0 {
         return;
     }
-    let mut ids = [0u32; LONG_PIECE];
-    let mut merges = [NO_MERGE; LONG_PIECE];
+    let mut ids = [0u32; N];
+    let mut merges = [NO_MERGE; N];
     for (i, &b) in piece.iter().enumerate() {
         ids[i] = bpe.byte_id(b);
     }
