@@ -1,7 +1,8 @@
 """Compare tokenization schemes on one corpus (CS336 lecture 1): vocabulary size, tokens, bytes
 per token (the compression ratio), UNK/OOV rate and encode speed.
 
->>> rows = fastbpe.compare.compare("corpus.txt", ["gpt2", "my32k.json", "char", "byte", "word"])
+>>> from fastbpe.compare import compare
+>>> rows = compare("corpus.txt", ["gpt2", "my32k.json", "char", "byte", "word"])
 
 Every tokenizer reads the file the same way: streamed in blocks cut where its ids cannot change
 (text_stream), encoded on one thread, so the MB/s column compares like with like.

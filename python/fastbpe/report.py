@@ -1,7 +1,8 @@
 """A training report: one self-contained HTML page (inline SVG, no script, no network) showing how
 a vocabulary was learned and how it does on a sample.
 
->>> fastbpe.report.write_report(tok, ["sample.txt"], "report.html")
+>>> from fastbpe.report import write_report
+>>> write_report(tok, ["sample.txt"], "report.html")
 
 Sections: token lengths (histogram); the frequency of each merge's pair over merge rank; the
 first merges; compression on the sample against GPT-2's; tokens the sample never uses.

@@ -4,7 +4,8 @@ token's merge history.
 
 >>> print(tok.show("Hello world"))                 # colours in a terminal, `|` between tokens otherwise
 >>> tok.visualize("Hello world")                   # Jupyter: the HTML view
->>> fastbpe.show.write_html([tok], text, "tokens.html")
+>>> from fastbpe.show import write_html
+>>> write_html([tok, other], text, "tokens.html")   # several tokenizers, one page
 
 Whitespace is drawn as tiktokenizer draws it: `·` space, `→` tab, `⏎` newline (then a line
 break). Bytes that are not whole UTF-8 characters (a character split between tokens) and control
