@@ -48,8 +48,9 @@ def pixels(img: np.ndarray, color: str, tol: int = 12) -> int:
 
 
 def no_network(page: str) -> None:
-    # The only URL allowed is SVG's namespace name, which is never fetched.
-    assert not re.search(r"(https?:)?//", page.replace('xmlns="http://www.w3.org/2000/svg"', ""))
+    # Nothing that loads: no URL (SVG's namespace name is never fetched), no src/href/url()/@import.
+    rest = page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert not re.search(r"https?:|\bsrc=|\bhref=|url\(|@import", rest)
 
 
 @pytest.fixture(scope="module")

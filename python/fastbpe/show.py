@@ -208,7 +208,7 @@ _JS = """
 var root=document.getElementById(%(root)s);
 var data=JSON.parse(document.getElementById(%(data)s).textContent);
 var tip=root.querySelector('.tip');
-// The card replaces the native tooltip (kept in the markup for views where scripts are off).
+/* The card replaces the native tooltip (kept in the markup for views where scripts are off). */
 root.querySelectorAll('.t[title]').forEach(function(t){t.removeAttribute('title');});
 function esc(s){return s.replace(/[&<>"]/g,function(c){return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c];});}
 function card(sec,id){
