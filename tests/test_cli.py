@@ -179,7 +179,14 @@ def test_user_errors_are_one_line(tmp_path):
     fails("encode", "-t", "gpt2", "-o", tmp_path / "o.txt", match=".npy")
     fails("encode", "-t", "gpt2", match="-o")
     fails("train", "--vocab-size", "10", "-o", tmp_path / "t.json", match="vocab_size")
-    fails("train", "--vocab-size", "ten", "-o", tmp_path / "t.json", match="expected a vocabulary size")
+    fails(
+        "train",
+        "--vocab-size",
+        "ten",
+        "-o",
+        tmp_path / "t.json",
+        match="expected a vocabulary size",
+    )
     fails("train", "-o", tmp_path / "t.json", match="--vocab-size")
     fails("encode", "-t", "gpt2", "--threads", "0", "--text", "x", match="positive")
     fails("decode", "-t", "gpt2", "--ids", "99999999", match="99999999")
@@ -240,3 +247,134 @@ def test_ctrl_c_exits_130_and_leaves_nothing(tmp_path, varied_text):
     assert proc.returncode == 130, err
     assert b"Traceback" not in err and b"interrupted" in err
     assert sorted(os.listdir(tmp_path)) == ["big.txt"]
+
+
+# ----------------------------------------------------------------------------- on a real terminal
+
+
+def in_tmux(command: str, timeout: float = 60) -> str:
+    """Runs `command` in a fresh tmux server (a real terminal), returns the screen afterwards."""
+    import shlex
+    import time
+
+    sock = f"fastbpe-test-{os.getpid()}-{time.monotonic_ns()}"
+    shell = f"{command}; echo __DONE__; sleep 60"
+    subprocess.run(
+        ["tmux", "-L", sock, "new-session", "-d", "-x", "150", "-y", "40", "sh", "-c", shell],
+        check=True,
+        env={**os.environ, "TERM": "xterm"},
+    )
+    try:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            screen = subprocess.run(
+                ["tmux", "-L", sock, "capture-pane", "-p"], capture_output=True, text=True
+            ).stdout
+            if "__DONE__" in screen:
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{shlex.quote(command)} did not finish; screen:\n{screen}")
+    finally:
+        subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
+
+
+def fastbpe_cmd(*args: str) -> str:
+    import shlex
+
+    return " ".join(shlex.quote(str(a)) for a in [sys.executable, "-m", "fastbpe", *args])
+
+
+def test_decode_on_a_terminal_ends_with_a_newline(tmp_path, gpt2_files):
+    screen = in_tmux(fastbpe_cmd("decode", "-t", "gpt2", "--ids", "31373 995"))
+    lines = screen.splitlines()
+    assert "hello world" in lines and lines[lines.index("hello world") + 1] == "__DONE__", screen
+    # Not on a pipe or a file: those get the exact bytes.
+    assert ok("decode", "-t", "gpt2", "--ids", "31373 995").stdout == b"hello world"
+    ok("decode", "-t", "gpt2", "--ids", "31373 995", "-o", tmp_path / "o.txt")
+    assert (tmp_path / "o.txt").read_bytes() == b"hello world"
+
+
+def test_progress_redraws_on_a_terminal_and_is_plain_lines_in_a_log(tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_bytes(SAMPLE.read_bytes() * 4)
+    train = f"import fastbpe; fastbpe.train([{str(corpus)!r}], 600, progress=True)"
+    screen = in_tmux(f"{sys.executable} -c {train!r}")
+    lines = [x for x in screen.splitlines() if x.strip()]
+    # One line per phase, each redrawn in place to its final state.
+    assert [x.split()[0] for x in lines[:-1]] == ["counting", "merging"], screen
+    assert "100.0%" in lines[0] and "MB/s" in lines[0]
+    log = tmp_path / "train.log"
+    with open(log, "wb") as f:
+        subprocess.run([sys.executable, "-c", train], stderr=f, check=True, timeout=120)
+    text = log.read_text()
+    assert text.splitlines()[0].startswith("counting") and "merging" in text
+    assert "\r" not in text and "\x1b" not in text, repr(text)
+
+
+def test_train_warns_when_the_vocabulary_comes_out_short(tmp_path):
+    src = tmp_path / "tiny.txt"
+    src.write_text("ab ab cd", encoding="utf-8")
+    for quiet in ([], ["-q"]):
+        proc = ok("train", src, "--vocab-size", "300", "-o", tmp_path / "t.json", *quiet)
+        warning = [x for x in proc.stderr.decode().splitlines() if "warning" in x]
+        assert warning == [
+            "fastbpe: warning: no pair left to merge after 4 merges: the vocabulary has 261 "
+            "tokens instead of 300 (the corpus is too small for this vocab_size)"
+        ], proc.stderr
+
+
+def test_info_top():
+    # --top N shows N tokens; --top 0 no "longest tokens" section; a 1 MB token is shown cut.
+    lines = ok("info", "-t", "gpt2", "--top", "3").stdout.decode().splitlines()
+    at = lines.index("longest tokens:")
+    assert len(lines[at + 1 : at + 4]) == 3 and all(
+        x.startswith("  ") for x in lines[at + 1 : at + 4]
+    )
+    out = ok("info", "-t", "gpt2", "--top", "0").stdout.decode()
+    assert "longest tokens" not in out and "vocab size:" in out
+    from fastbpe.cli.info import _show
+
+    shown = _show(b"ab" * 500_000)
+    assert len(shown) < 120 and shown.endswith("(first 64 of 1,000,000 B)")
+    assert _show("é".encode() * 40).startswith("'éé")  # cut inside a character: still text
+
+
+def test_missing_tokenizer_is_named_once(tmp_path):
+    err = fails("encode", "-t", tmp_path / "nope.json", "-o", tmp_path / "o.npy", match="nope.json")
+    assert err.count("nope.json") == 1, err
+    assert "[Errno" not in err
+
+
+def test_decode_refuses_what_is_not_a_token_file(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello world, this is text\n", encoding="utf-8")
+    fails("decode", "-t", "gpt2", text, match="not a token file")
+    grid = tmp_path / "grid.npy"
+    np.save(grid, np.zeros((2, 3), dtype=np.float32))
+    fails("decode", "-t", "gpt2", grid, match="not a token file")
+    fails("decode", "-t", "gpt2", tmp_path / "absent.npy", match="no such token file")
+    odd = tmp_path / "odd.bin"
+    odd.write_bytes(b"\x01\x02\x03")
+    fails("decode", "-t", "gpt2", odd, match="whole number")
+    bad_ids = tmp_path / "ids.npy"
+    np.save(bad_ids, np.array([31373, 60000], dtype=np.uint16))
+    fails("decode", "-t", "gpt2", bad_ids, "-o", tmp_path / "out.txt", match="60000")
+    assert not (tmp_path / "out.txt").exists()
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_train_into_an_existing_directory(tmp_path):
+    src = tmp_path / "c.txt"
+    src.write_text("low lower lowest newer wider " * 200, encoding="utf-8")
+    d = tmp_path / "out"
+    d.mkdir()
+    # No --format: a directory means vocab.json + merges.txt, as `save` decides from the name.
+    ok("train", src, "--vocab-size", "270", "-q", "-o", f"{d}/")
+    assert (d / "vocab.json").is_file() and (d / "merges.txt").is_file()
+    # A single-file format goes inside the directory under its usual name; load(dir) finds it.
+    ok("train", src, "--vocab-size", "270", "-q", "--format", "fastbpe", "-o", d)
+    assert (d / "tokenizer.fastbpe.json").is_file()
+    assert load(d / "tokenizer.fastbpe.json").n_vocab == 270
+    fails(
+        "train", src, "--vocab-size", "300", "-o", tmp_path / "no" / "such" / "t.json", match="such"
+    )

@@ -195,6 +195,9 @@ def output_target(output: str, fmt: str | None) -> tuple[str, str]:
     if fmt != "vocab-merges" and is_dir:
         os.makedirs(output, exist_ok=True)
         return os.path.join(output, _FILE_IN_DIRECTORY[fmt]), fmt
+    parent = os.path.dirname(os.path.abspath(output.rstrip("/" + os.sep) or output))
+    if not os.path.isdir(parent):
+        raise UserError(f"{output}: the directory {parent} does not exist")
     if fmt == "vocab-merges" and os.path.exists(output) and not os.path.isdir(output):
         raise UserError(
             f"{output}: is a file; vocab-merges writes vocab.json + merges.txt into a directory"
