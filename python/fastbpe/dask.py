@@ -66,7 +66,11 @@ DEFAULT_SHARD_BYTES = 64 << 20
 
 
 def _plan_task(
-    paths: list[str], shard_bytes: int, pattern: str | None, specials: list[str]
+    paths: list[str],
+    shard_bytes: int,
+    pattern: str | None,
+    specials: list[str],
+    doc_token: str | None,
 ) -> list[_shards.Shard]:
     for p in paths:
         if not os.path.exists(p):
@@ -76,7 +80,13 @@ def _plan_task(
                 "inputs by the same path: use a shared file system)",
                 p,
             )
-    return _shards.plan(paths, shard_bytes=shard_bytes, pattern=pattern, special_tokens=specials)
+    return _shards.plan(
+        paths,
+        shard_bytes=shard_bytes,
+        pattern=pattern,
+        special_tokens=specials,
+        doc_token=doc_token,
+    )
 
 
 def _worker_name() -> str:
@@ -206,6 +216,7 @@ def _plan(
     pattern: str | None,
     specials: list[str],
     tag: str,
+    doc_token: str | None = None,
 ) -> list[_shards.Shard]:
     if not isinstance(shard_bytes, int) or isinstance(shard_bytes, bool) or shard_bytes < 1:
         raise ValueError(f"shard_bytes must be a positive int, got {shard_bytes!r}")
@@ -213,7 +224,7 @@ def _plan(
     if not files:
         raise ValueError("no input paths")
     fut = client.submit(
-        _plan_task, files, shard_bytes, pattern, specials, key=f"fastbpe-plan-{tag}"
+        _plan_task, files, shard_bytes, pattern, specials, doc_token, key=f"fastbpe-plan-{tag}"
     )
     return fut.result()  # type: ignore[no-any-return]
 
@@ -367,7 +378,8 @@ def encode_files(
     moved: list[str] = []
     try:
         with _client(client) as cl:
-            plan = _plan(cl, files, shard_bytes, tokenizer.pattern, recognized, tag)
+            doc = _shards.doc_token_text(tokenizer, separator, recognized)
+            plan = _plan(cl, files, shard_bytes, tokenizer.pattern, recognized, tag, doc)
             tok_f = cl.scatter(tokenizer, broadcast=True)
             names, sizes, futures = {}, {}, []
             ext = ".npy" if format == "npy" else ".bin"

@@ -121,6 +121,36 @@ def safe_cut(f: Any, size: int, offset: int, cuts: Any) -> int:
         window *= 2
 
 
+# How far past a target a document end is looked for (at most half a shard).
+_DOC_SEARCH = 1 << 20
+
+
+class _DocEnds:
+    """Finds the end of the first occurrence of the document token at or after an offset that is
+    a safe cut. It is one when the token's start is a safe cut and no longer special token starts
+    there: the matcher then takes exactly this token, and text after a special token is
+    pre-tokenized afresh, as at the start of a stream."""
+
+    def __init__(self, token: str, specials: Sequence[str], search: int) -> None:
+        self.token = token.encode()
+        self.longer = [t.encode() for t in specials if len(t.encode()) > len(self.token)]
+        self.search = max(search, 1)
+
+    def after(self, f: Any, size: int, offset: int, cuts: Any) -> int | None:
+        back = min(offset, cuts.context)
+        lo = offset - back
+        hi = min(size, offset + self.search + len(self.token) + cuts.context)
+        f.seek(lo)
+        data = f.read(hi - lo)
+        q = data.find(self.token, back)
+        while q != -1 and q - back <= self.search:
+            safe = cuts.next_cut(data, q, stream_start=lo == 0, stream_end=hi == size) == q
+            if safe and not any(data.startswith(t, q) for t in self.longer):
+                return lo + q + len(self.token)
+            q = data.find(self.token, q + 1)
+        return None
+
+
 def plan(
     paths: Sequence[StrPath],
     *,
@@ -128,11 +158,14 @@ def plan(
     shard_bytes: int | None = None,
     pattern: str | None = None,
     special_tokens: Sequence[str] = (),
+    doc_token: str | None = None,
 ) -> list[Shard]:
     """Cuts `paths` (in order) into `n_shards` shards, or shards of about `shard_bytes` bytes,
-    at safe points for `pattern` (default GPT-2's) and `special_tokens`. Deterministic: the same
-    files give the same plan on every machine. Raises FileNotFoundError / IsADirectoryError for a
-    bad path before any work."""
+    at safe points for `pattern` (default GPT-2's) and `special_tokens`. With `doc_token` (one
+    of `special_tokens` that ends documents, e.g. ``"<|endoftext|>"``) a boundary is put right
+    after the first such token within half a shard of its target, when there is one, so that no
+    document is split between shards. Deterministic: the same files give the same plan on every
+    machine. Raises FileNotFoundError / IsADirectoryError for a bad path before any work."""
     if (n_shards is None) == (shard_bytes is None):
         raise TypeError("give exactly one of n_shards and shard_bytes")
     if n_shards is not None and (not isinstance(n_shards, int) or n_shards < 1):
@@ -149,9 +182,14 @@ def plan(
     total = sum(sizes)
     if n_shards is not None:
         targets = [k * total // n_shards for k in range(1, n_shards)]
+        step = total // n_shards
     else:
         assert shard_bytes is not None
         targets = list(range(shard_bytes, total, shard_bytes))
+        step = shard_bytes
+    if doc_token is not None and doc_token not in special_tokens:
+        raise ValueError(f"doc_token {doc_token!r} must be one of the special tokens")
+    doc = _DocEnds(doc_token, special_tokens, min(step // 2, _DOC_SEARCH)) if doc_token else None
     # Global boundaries, each the first safe cut at or after its target.
     bounds = [0]
     starts = [sum(sizes[:i]) for i in range(len(sizes))]
@@ -165,7 +203,9 @@ def plan(
                 if handle is not None:
                     handle.close()
                 handle = open(files[fi], "rb")  # noqa: SIM115 (kept open across targets)
-            cut = starts[fi] + safe_cut(handle, sizes[fi], t - starts[fi], cuts)
+            off = t - starts[fi]
+            at = doc.after(handle, sizes[fi], off, cuts) if doc is not None else None
+            cut = starts[fi] + (at if at is not None else safe_cut(handle, sizes[fi], off, cuts))
             bounds.append(max(cut, bounds[-1]))
     finally:
         if handle is not None:
@@ -187,6 +227,19 @@ def plan(
             if lo < hi:
                 pieces[k].append(Piece(files[i], i, lo - s, hi - s))
     return [Shard(k, len(ranges), tuple(p)) for k, p in enumerate(pieces)]
+
+
+def doc_token_text(
+    tok: Tokenizer, separator: str | int | None, recognized: Sequence[str]
+) -> str | None:
+    """The special token (text) that ends documents in `tok`'s output (the separator, else a
+    recognized `<|endoftext|>`; see `fastbpe.token_formats`), if it is a recognized special token:
+    shard boundaries are then put after it (`plan(doc_token=...)`)."""
+    from .token_files import _doc_token, _resolve_separator
+
+    sep = _resolve_separator(tok, separator)
+    doc = sep if sep is not None else _doc_token(tok, list(recognized))
+    return next((t for t, i in tok.special_tokens.items() if i == doc and t in recognized), None)
 
 
 def iter_texts(piece: Piece, cuts: Any, *, errors: str = "strict") -> Iterator[str]:

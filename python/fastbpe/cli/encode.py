@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         raise c.UserError("give -o OUT.npy or -o OUT.bin (or --text TEXT to print ids)")
     inputs, what = c.inputs(args)
     if args.shard:
-        from ..shards import encode_shard, parse_shard_spec, plan
+        from ..shards import doc_token_text, encode_shard, parse_shard_spec, plan
 
         if "-" in inputs:
             raise c.UserError("--shard reads byte ranges of files; not standard input")
@@ -40,7 +40,10 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as e:
             raise c.UserError(str(e)) from None
         recognized = [] if args.no_special else sorted(tok.special_tokens)
-        part = plan(inputs, n_shards=n, pattern=tok.pattern, special_tokens=recognized)[i]
+        doc = doc_token_text(tok, args.separator, recognized)
+        part = plan(
+            inputs, n_shards=n, pattern=tok.pattern, special_tokens=recognized, doc_token=doc
+        )[i]
         what += f" (shard {args.shard})"
         result = encode_shard(
             tok,
