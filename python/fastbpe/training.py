@@ -50,10 +50,6 @@ __all__ = [
     "train_from_counts",
 ]
 
-# Ids are u32; a larger vocabulary cannot exist.
-MAX_VOCAB_SIZE = 1 << 32
-
-
 class ShortVocabularyWarning(UserWarning):
     """Training ran out of pairs to merge before reaching `vocab_size`."""
 
@@ -66,10 +62,7 @@ def _check_vocab_size(vocab_size: object) -> int:
         raise TypeError(f"vocab_size must be an int, got {type(vocab_size).__name__}")
     if vocab_size < 0:
         raise ValueError(f"vocab_size must be positive, got {vocab_size}")
-    if vocab_size > MAX_VOCAB_SIZE:
-        raise ValueError(
-            f"vocab_size must be at most {MAX_VOCAB_SIZE:,} (ids are 32-bit), got {vocab_size}"
-        )
+    # Its bounds (256 + specials .. 2**32) are checked in Rust (MergeOptions::check), once.
     return vocab_size
 
 

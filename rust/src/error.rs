@@ -26,6 +26,13 @@ pub enum Error {
     /// The user pressed Ctrl-C (maps to `KeyboardInterrupt`).
     #[error("interrupted")]
     Interrupted,
+    /// An allocation failed (maps to `MemoryError`); the message says what was being allocated.
+    #[error("{0}")]
+    OutOfMemory(String),
+    /// A broken invariant of fastbpe itself, never the caller's input (maps to `RuntimeError`
+    /// with a request to report it).
+    #[error("internal error in fastbpe: {0} (this is a bug; please report it)")]
+    Internal(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -33,6 +40,11 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     pub fn value(msg: impl Into<String>) -> Self {
         Error::Value(msg.into())
+    }
+
+    /// A broken invariant (see [`Error::Internal`]).
+    pub fn internal(msg: impl Into<String>) -> Self {
+        Error::Internal(msg.into())
     }
 
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {

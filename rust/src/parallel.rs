@@ -1,23 +1,38 @@
-//! The thread pools that all parallel work runs on.
+//! The thread pools that all parallel work runs on, and the one meaning of a thread count.
+//!
+//! `threads`: `None` means all cores; `1..=MAX_THREADS` that many threads; 0 and more than
+//! `MAX_THREADS` are refused with an error naming the argument (0 as tiktoken's thread pool
+//! refuses it; `threads=10**6` would try to start a million threads). Every entry point (training,
+//! `encode_batch`, `encode_file`, the CLI) resolves its count through [`threads`] (the Python
+//! layer through `py::args::thread_count`, which also names arguments too large for an int).
+//! Transitional: `Some(0)` still means all cores here until `encode_file`'s options take an
+//! `Option<usize>` (its Python layer already refuses 0).
 //!
 //! Why not rayon's global pool: after `fork()` (Python multiprocessing), the child inherits the
 //! global pool's bookkeeping but not its threads, so the first parallel call in the child waits
-//! forever. Pools here remember the process id that built them and are rebuilt in a forked child.
-//! Pools are cached per thread count, so `encode_batch(num_threads=8)` does not spawn threads per call.
+//! forever. The registry here is a [`ForkSafeMutex`]: a forked child starts with no pools (and
+//! never waits on a registry lock that a parent thread held at the fork).
+//!
+//! Pools are cached per thread count, so `encode_batch(num_threads=8)` does not spawn threads per
+//! call; at most [`CACHED_POOLS`] are kept (least recently used first out), so a caller that passes
+//! many distinct counts cannot pile up threads: a dropped pool's threads exit once its last user
+//! is done.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rayon::ThreadPool;
-use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
+use crate::fork_safe::ForkSafeMutex;
 
-struct Pools {
-    pid: u32,
-    by_size: FxHashMap<usize, Arc<ThreadPool>>,
-}
+/// The most threads one pool may have.
+pub const MAX_THREADS: usize = 1024;
 
-static POOLS: Mutex<Option<Pools>> = Mutex::new(None);
+/// Pools kept alive between calls.
+const CACHED_POOLS: usize = 4;
+
+/// Cached pools, most recently used last.
+static POOLS: ForkSafeMutex<Vec<(usize, Arc<ThreadPool>)>> = ForkSafeMutex::new(Vec::new);
 
 /// Number of threads used when the caller does not say: all available cores.
 pub fn default_threads() -> usize {
@@ -26,32 +41,33 @@ pub fn default_threads() -> usize {
         .unwrap_or(1)
 }
 
-/// A pool of `threads` threads (None or 0: all cores), valid in the current process.
-pub fn pool(threads: Option<usize>) -> Result<Arc<ThreadPool>> {
-    let n = match threads {
-        Some(n) if n > 0 => n,
-        _ => default_threads(),
-    };
-    let pid = std::process::id();
-    let mut guard = POOLS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if guard.as_ref().is_none_or(|p| p.pid != pid) {
-        // A new process (first call, or a forked child): the old pools' threads are not ours.
-        // Leak them rather than drop: dropping would try to join threads that do not exist here.
-        if let Some(old) = guard.take() {
-            std::mem::forget(old.by_size);
-        }
-        *guard = Some(Pools {
-            pid,
-            by_size: FxHashMap::default(),
-        });
+/// The number of threads `threads` asks for (see the module notes), or an error naming the limit.
+pub fn threads(threads: Option<usize>) -> Result<usize> {
+    match threads {
+        None | Some(0) => Ok(default_threads()),
+        Some(n) if n <= MAX_THREADS => Ok(n),
+        Some(n) => Err(out_of_range("threads", n)),
     }
-    let pools = guard
-        .as_mut()
-        .ok_or_else(|| Error::value("thread pool registry unavailable"))?;
-    if let Some(p) = pools.by_size.get(&n) {
-        return Ok(p.clone());
+}
+
+/// The error for a thread count outside `1..=MAX_THREADS`, naming the argument `name` (the
+/// Python layer passes values that do not even fit a machine integer).
+pub fn out_of_range(name: &str, got: impl std::fmt::Display) -> Error {
+    Error::value(format!(
+        "{name} must be between 1 and {MAX_THREADS}, or None for all {} cores; got {got}",
+        default_threads()
+    ))
+}
+
+/// A pool of `threads` threads, valid in the current process.
+pub fn pool(threads: Option<usize>) -> Result<Arc<ThreadPool>> {
+    let n = self::threads(threads)?;
+    let mut pools = POOLS.lock();
+    if let Some(i) = pools.iter().position(|(size, _)| *size == n) {
+        let entry = pools.remove(i);
+        let p = entry.1.clone();
+        pools.push(entry);
+        return Ok(p);
     }
     let p = Arc::new(
         rayon::ThreadPoolBuilder::new()
@@ -60,11 +76,37 @@ pub fn pool(threads: Option<usize>) -> Result<Arc<ThreadPool>> {
             .build()
             .map_err(|e| Error::value(format!("cannot start {n} threads: {e}")))?,
     );
-    pools.by_size.insert(n, p.clone());
+    if pools.len() >= CACHED_POOLS {
+        pools.remove(0);
+    }
+    pools.push((n, p.clone()));
     Ok(p)
 }
 
 /// Runs `f` on a pool of `threads` threads.
 pub fn install<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T> {
     Ok(pool(threads)?.install(f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_counts_mean_one_thing() {
+        assert_eq!(threads(None).unwrap(), default_threads());
+        assert_eq!(threads(Some(0)).unwrap(), default_threads());
+        assert_eq!(threads(Some(3)).unwrap(), 3);
+        assert_eq!(threads(Some(MAX_THREADS)).unwrap(), MAX_THREADS);
+        let e = threads(Some(1_000_000)).unwrap_err().to_string();
+        assert!(e.contains("1000000") && e.contains("1024"), "{e}");
+    }
+
+    #[test]
+    fn cached_pools_are_bounded() {
+        for n in 1..=12 {
+            assert_eq!(install(Some(n), rayon::current_num_threads).unwrap(), n);
+        }
+        assert!(POOLS.lock().len() <= CACHED_POOLS);
+    }
 }

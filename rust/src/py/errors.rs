@@ -1,8 +1,8 @@
 //! Maps core errors to the Python exceptions users expect.
 
 use pyo3::exceptions::{
-    PyFileNotFoundError, PyIsADirectoryError, PyKeyError, PyKeyboardInterrupt, PyOSError,
-    PyPermissionError, PyValueError,
+    PyFileNotFoundError, PyIsADirectoryError, PyKeyError, PyKeyboardInterrupt, PyMemoryError,
+    PyOSError, PyPermissionError, PyRuntimeError, PyValueError,
 };
 use pyo3::PyErr;
 
@@ -19,6 +19,8 @@ pub fn to_py(err: Error) -> PyErr {
         },
         Error::UnknownId(_) => PyKeyError::new_err(msg),
         Error::Interrupted => PyKeyboardInterrupt::new_err("interrupted"),
+        Error::Internal(_) => PyRuntimeError::new_err(msg),
+        Error::OutOfMemory(_) => PyMemoryError::new_err(msg),
         Error::Value(_) | Error::Format { .. } | Error::Utf8 { .. } => PyValueError::new_err(msg),
     }
 }

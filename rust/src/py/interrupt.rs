@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::monitor::Monitor;
 
 use super::errors::to_py;
@@ -51,8 +51,6 @@ where
     }
     match outcome {
         Ok(r) => r.map_err(to_py),
-        Err(_) => Err(pyo3::exceptions::PyRuntimeError::new_err(
-            "internal error: a fastbpe worker thread panicked (please report this)",
-        )),
+        Err(_) => Err(to_py(Error::internal("a worker thread panicked"))),
     }
 }

@@ -140,7 +140,7 @@ impl WordCounts {
 pub struct CountOptions {
     pub pretokenizer: Pretokenizer,
     pub special_tokens: Vec<String>,
-    /// Size of the rayon pool; `None` uses all cores.
+    /// Size of the rayon pool (`None` or 0: all cores; see `crate::parallel::threads`).
     pub threads: Option<usize>,
     /// Nominal chunk size in bytes (see `crate::chunk`); only changes speed and memory, never counts.
     pub chunk_size: usize,
@@ -157,15 +157,6 @@ impl Default for CountOptions {
             utf8: Utf8Mode::Strict,
         }
     }
-}
-
-/// Runs `f` on a rayon pool of `threads` threads (all cores for `None`), from the fork-safe,
-/// cached pools of `crate::parallel`.
-pub fn with_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T> {
-    if threads == Some(0) {
-        return Err(Error::value("threads must be at least 1"));
-    }
-    crate::parallel::install(threads, f)
 }
 
 /// One map per thread of the current rayon pool.
@@ -207,7 +198,7 @@ impl ThreadMaps {
 }
 
 /// A counting job that accepts text in batches (the Python iterable path) and keeps one map per
-/// thread between batches. Call from inside the pool (`with_pool`).
+/// thread between batches. Call from inside the pool (`crate::parallel::install`).
 pub struct BatchCounter {
     pretokenizer: Pretokenizer,
     specials: SpecialMatcher,
@@ -281,7 +272,7 @@ pub fn count_texts<S: AsRef<str> + Sync>(
     opts: &CountOptions,
     monitor: &Monitor,
 ) -> Result<WordCounts> {
-    with_pool(opts.threads, || {
+    crate::parallel::install(opts.threads, || {
         let counter = BatchCounter::new(opts)?;
         monitor.start(
             "counting",
@@ -324,7 +315,7 @@ pub fn count_files<P: AsRef<Path>>(
     let utf8 = opts.utf8;
 
     let mut jobs: Vec<FileJob> = Vec::with_capacity(files.len());
-    let result = with_pool(opts.threads, || -> Result<WordCounts> {
+    let result = crate::parallel::install(opts.threads, || -> Result<WordCounts> {
         monitor.start("counting", Unit::Bytes, Some(total));
         for (path, _) in files {
             let (file, len) = chunk::open_file(&path)?;
@@ -349,7 +340,7 @@ pub fn count_files<P: AsRef<Path>>(
                     *open = Some((*fi, f));
                 }
                 let Some((_, file)) = open.as_ref() else {
-                    return Err(Error::value("internal error: file not open"));
+                    return Err(Error::internal("file not open"));
                 };
                 job.chunks.read(file, range.clone(), buf)?;
                 let text = chunk::decode(buf, utf8, &job.name, range.start)?;

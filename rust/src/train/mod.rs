@@ -21,12 +21,18 @@
 //! - The result does not depend on threads, chunk sizes or hash seeds.
 
 pub mod count;
+mod heap;
 pub mod merge;
+mod order;
+mod pairs;
 pub mod table;
+mod tokens;
+mod update;
+mod words;
 
 use std::path::Path;
 
-pub use count::{count_files, count_texts, with_pool, BatchCounter, CountOptions, WordCounts};
+pub use count::{count_files, count_texts, BatchCounter, CountOptions, WordCounts};
 pub use merge::{learn, learn_ids, Learned, MergeOptions, Trained};
 
 use crate::error::Result;
@@ -58,14 +64,7 @@ pub fn train_texts<S: AsRef<str> + Sync>(
 }
 
 fn check_args(count: &CountOptions, merge: &MergeOptions) -> Result<()> {
-    crate::special::SpecialMatcher::new(&merge.special_tokens)?;
     crate::special::SpecialMatcher::new(&count.special_tokens)?;
-    let need = 256 + merge.special_tokens.len();
-    if merge.vocab_size < need {
-        return Err(crate::error::Error::value(format!(
-            "vocab_size must be at least 256 + the number of special tokens ({need}), got {}",
-            merge.vocab_size
-        )));
-    }
-    Ok(())
+    crate::parallel::threads(count.threads)?;
+    merge.check()
 }

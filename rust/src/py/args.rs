@@ -1,0 +1,60 @@
+//! Integer arguments from Python, with errors that name the argument.
+//!
+//! PyO3's own conversion to `usize`/`u64` raises `OverflowError: int too big to convert` (or
+//! "can't convert negative int to unsigned") without saying which argument was wrong; these
+//! helpers say `threads must be ..., got 1000000000000000000000`.
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyInt};
+
+use super::errors::to_py;
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// A non-negative int (or an object with `__index__`, such as a numpy integer) that fits `u64`.
+pub fn non_negative(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<u64> {
+    if obj.is_instance_of::<PyBool>() {
+        return Err(PyTypeError::new_err(format!(
+            "{name} must be an int, got bool"
+        )));
+    }
+    let int = if obj.is_instance_of::<PyInt>() {
+        obj.clone()
+    } else {
+        let index = obj.py().import("operator")?.getattr("index")?;
+        index.call1((obj,)).map_err(|_| {
+            PyTypeError::new_err(format!("{name} must be an int, got {}", type_name(obj)))
+        })?
+    };
+    if let Ok(v) = int.extract::<u64>() {
+        return Ok(v);
+    }
+    let negative = int.lt(0)?;
+    Err(PyValueError::new_err(if negative {
+        format!("{name} must be >= 0, got {int}")
+    } else {
+        format!("{name} is too large: {int} (at most 2**64 - 1)")
+    }))
+}
+
+/// A thread count: `None` (all cores) or an int `1..=MAX_THREADS` (see `crate::parallel`).
+pub fn thread_count(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<usize>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    match non_negative(obj, name) {
+        Ok(n) if (1..=crate::parallel::MAX_THREADS as u64).contains(&n) => Ok(Some(n as usize)),
+        // Out of range, negative, or too large for any machine integer: one message.
+        Ok(_) => Err(to_py(crate::parallel::out_of_range(name, obj))),
+        Err(e) if e.is_instance_of::<PyValueError>(obj.py()) => {
+            Err(to_py(crate::parallel::out_of_range(name, obj)))
+        }
+        Err(e) => Err(e),
+    }
+}

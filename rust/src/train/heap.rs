@@ -1,0 +1,94 @@
+//! The max-heap of merge candidates, with lazy invalidation.
+//!
+//! Counts only change for pairs next to a merge. A decrease leaves the heap alone (the stale entry
+//! is re-pushed with the current count when it surfaces); an increase pushes a fresh entry. An
+//! entry is trusted only when its count equals the pair's current count. Since every live pair has
+//! an entry whose count is >= its current count, the first trusted entry is the true maximum.
+//!
+//! A hand-written binary heap because the comparator needs the token table (std's `BinaryHeap`
+//! needs `Ord` on the entries alone).
+
+use rustc_hash::FxHashMap;
+
+use super::order::Candidate;
+use super::pairs::{Pair, PairCount};
+use super::tokens::Tokens;
+
+pub(super) struct PairHeap {
+    data: Vec<Candidate>,
+}
+
+impl PairHeap {
+    pub(super) fn from_vec(data: Vec<Candidate>, tok: &Tokens) -> Self {
+        let mut h = PairHeap { data };
+        for i in (0..h.data.len() / 2).rev() {
+            h.sift_down(i, tok);
+        }
+        h
+    }
+
+    pub(super) fn push(&mut self, e: Candidate, tok: &Tokens) {
+        self.data.push(e);
+        let mut i = self.data.len() - 1;
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if self.data[i].outranks(&self.data[parent], tok) {
+                self.data.swap(i, parent);
+                i = parent;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn pop(&mut self, tok: &Tokens) -> Option<Candidate> {
+        let last = self.data.pop()?;
+        if self.data.is_empty() {
+            return Some(last);
+        }
+        let top = std::mem::replace(&mut self.data[0], last);
+        self.sift_down(0, tok);
+        Some(top)
+    }
+
+    /// Pops the best pair whose entry is current (see the module notes); `None` when no pair is
+    /// left.
+    pub(super) fn pop_best(
+        &mut self,
+        counts: &FxHashMap<Pair, PairCount>,
+        tok: &Tokens,
+    ) -> Option<Candidate> {
+        loop {
+            let e = self.pop(tok)?;
+            let current = counts.get(&e.pair).copied().unwrap_or(0);
+            if e.count == current {
+                return Some(e);
+            }
+            if e.count > current && current > 0 {
+                self.push(e.with_count(current), tok);
+            }
+        }
+    }
+
+    fn sift_down(&mut self, mut i: usize, tok: &Tokens) {
+        let n = self.data.len();
+        loop {
+            let l = 2 * i + 1;
+            if l >= n {
+                break;
+            }
+            let r = l + 1;
+            let c = if r < n && self.data[r].outranks(&self.data[l], tok) {
+                r
+            } else {
+                l
+            };
+            if self.data[c].outranks(&self.data[i], tok) {
+                self.data.swap(c, i);
+                i = c;
+            } else {
+                break;
+            }
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The words being merged, as records in one flat `u32` array, and the per-word merge.
+//!
+//! A record is `[len, stamp, count_lo, count_hi, sym_0, .., sym_len-1]`, named by its offset. The
+//! merge loop is bound by memory latency (each touched word is a cache miss), so touching a word
+//! (header and symbols) costs one miss, not one for an index array and another for the symbols,
+//! and loops over words prefetch [`PREFETCH`] records ahead ([`for_each_prefetched`]). `len`
+//! shrinks as merges apply (the record keeps its room); `stamp` is the last merge step that queued
+//! the word (dedupes a pair's word list). Words of one byte have no pairs and are dropped up front.
+
+use crate::error::{Error, Result};
+
+use super::count::WordCounts;
+use super::pairs::{pack, Delta, Pair};
+
+const HDR: usize = 4;
+
+/// How many words ahead loops over words prefetch.
+const PREFETCH: usize = 8;
+
+pub(super) struct Words {
+    data: Vec<u32>,
+    /// Offsets of all records.
+    offsets: Vec<u32>,
+    /// The current merge step, for the stamps.
+    step: u32,
+}
+
+/// Calls `f(w)` for each `w` of `list`, after hinting the CPU to load the record `PREFETCH` ahead.
+#[inline(always)]
+pub(super) fn for_each_prefetched(list: &[u32], data: *const u32, mut f: impl FnMut(u32)) {
+    for (i, &w) in list.iter().enumerate() {
+        if let Some(&ahead) = list.get(i + PREFETCH) {
+            prefetch(data.wrapping_add(ahead as usize));
+        }
+        f(w);
+    }
+}
+
+#[inline(always)]
+fn prefetch(p: *const u32) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint; it never faults, even for an address out of bounds.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+impl Words {
+    pub(super) fn from_counts(counts: &WordCounts) -> Result<Self> {
+        // Table order: the result never depends on word order (ties are broken by bytes, and
+        // counts are sums), so no sort is needed.
+        let all: Vec<(&[u8], u64)> = counts.iter().filter(|(b, _)| b.len() >= 2).collect();
+        let total: usize = all.iter().map(|(b, _)| HDR + b.len()).sum();
+        if total > u32::MAX as usize {
+            return Err(Error::value(
+                "too many distinct pre-tokens to train on (over 16 GB of them); raise min_frequency \
+                 or train on a sample",
+            ));
+        }
+        let mut w = Words {
+            data: Vec::with_capacity(total),
+            offsets: Vec::with_capacity(all.len()),
+            step: 0,
+        };
+        for (b, n) in all {
+            w.offsets.push(w.data.len() as u32);
+            w.data
+                .extend_from_slice(&[b.len() as u32, 0, n as u32, (n >> 32) as u32]);
+            w.data.extend(b.iter().map(|&x| x as u32));
+        }
+        Ok(w)
+    }
+
+    pub(super) fn offsets(&self) -> &[u32] {
+        &self.offsets
+    }
+
+    #[inline]
+    pub(super) fn count(&self, off: u32) -> u64 {
+        record_count(&self.data[off as usize..])
+    }
+
+    #[inline]
+    pub(super) fn symbols(&self, off: u32) -> &[u32] {
+        let off = off as usize;
+        let len = self.data[off] as usize;
+        &self.data[off + HDR..off + HDR + len]
+    }
+
+    /// The record at `off`, header and current symbols.
+    #[inline]
+    pub(super) fn record_mut(&mut self, off: u32) -> &mut [u32] {
+        let off = off as usize;
+        let len = self.data[off] as usize;
+        &mut self.data[off..off + HDR + len]
+    }
+
+    pub(super) fn data_ptr(&self) -> *const u32 {
+        self.data.as_ptr()
+    }
+
+    /// Puts the words of `list` into `todo`, each once (a pair's list may name a word twice), for
+    /// a new merge step.
+    pub(super) fn queue_once(&mut self, list: &[u32], todo: &mut Vec<u32>) {
+        self.step = self.step.wrapping_add(1);
+        if self.step == 0 {
+            for &off in &self.offsets {
+                self.data[off as usize + 1] = u32::MAX;
+            }
+            self.step = 1;
+        }
+        todo.clear();
+        let (ahead, step, data) = (self.data.as_ptr(), self.step, &mut self.data);
+        for_each_prefetched(list, ahead, |w| {
+            let stamp = &mut data[w as usize + 1];
+            if *stamp != step {
+                *stamp = step;
+                todo.push(w);
+            }
+        });
+    }
+
+    /// Shared mutable access for the parallel update (see [`SharedWords::record`]).
+    pub(super) fn shared(&mut self) -> SharedWords<'_> {
+        SharedWords {
+            data: self.data.as_mut_ptr(),
+            len: self.data.len(),
+            _words: std::marker::PhantomData,
+        }
+    }
+}
+
+#[inline]
+fn record_count(rec: &[u32]) -> u64 {
+    rec[2] as u64 | (rec[3] as u64) << 32
+}
+
+/// The words' data for tasks that each update a disjoint set of records.
+pub(super) struct SharedWords<'a> {
+    data: *mut u32,
+    len: usize,
+    _words: std::marker::PhantomData<&'a mut Words>,
+}
+
+// SAFETY: tasks only reach the data through `record`, whose contract keeps them disjoint.
+unsafe impl Send for SharedWords<'_> {}
+unsafe impl Sync for SharedWords<'_> {}
+
+impl SharedWords<'_> {
+    pub(super) fn data_ptr(&self) -> *const u32 {
+        self.data
+    }
+
+    /// The record at offset `w`.
+    ///
+    /// # Safety
+    /// `w` is a record offset, and no other live reference (from any thread) is to the same
+    /// record. Records occupy disjoint ranges (offset + HDR + len <= the next offset), so distinct
+    /// offsets never alias.
+    #[inline]
+    #[allow(clippy::mut_from_ref)] // the point of this type; the contract above keeps it sound
+    pub(super) unsafe fn record(&self, w: u32) -> &mut [u32] {
+        let off = w as usize;
+        debug_assert!(off + HDR <= self.len);
+        let len = *self.data.add(off) as usize;
+        std::slice::from_raw_parts_mut(self.data.add(off), HDR + len)
+    }
+}
+
+/// Replaces every (a, b) in `syms` (left to right) by `n`, in place; returns the new length.
+/// Calls `delta(pair, +1/-1)` for each pair that appears/vanishes (before scaling by the word's
+/// count). Overlapping cases (`a a a`, `a b a b`) come out exactly once the deltas are summed.
+#[inline]
+fn merge_word(
+    syms: &mut [u32],
+    a: u32,
+    b: u32,
+    n: u32,
+    delta: &mut impl FnMut(Pair, i64),
+) -> usize {
+    let len = syms.len();
+    let (mut i, mut j) = (0, 0);
+    while i < len {
+        if i + 1 < len && syms[i] == a && syms[i + 1] == b {
+            if j > 0 {
+                let x = syms[j - 1];
+                delta(pack(x, a), -1);
+                delta(pack(x, n), 1);
+            }
+            delta(pack(a, b), -1);
+            if i + 2 < len {
+                let y = syms[i + 2];
+                delta(pack(b, y), -1);
+                delta(pack(n, y), 1);
+            }
+            syms[j] = n;
+            j += 1;
+            i += 2;
+        } else {
+            syms[j] = syms[i];
+            j += 1;
+            i += 1;
+        }
+    }
+    j
+}
+
+/// Merges (a, b) -> n in the word record `rec` (at offset `w`). Calls `delta(pair, +-count)` for
+/// each pair occurrence that vanishes or appears (scaled by the word's count), and
+/// `new_pair(pair, w)` for each adjacent pair containing `n` afterwards. A word that no longer
+/// holds (a, b) (a stale list entry) is left alone.
+#[inline]
+pub(super) fn update_word(
+    rec: &mut [u32],
+    (a, b, n): (u32, u32, u32),
+    w: u32,
+    delta: &mut impl FnMut(Pair, Delta),
+    new_pair: &mut impl FnMut(Pair, u32),
+) {
+    let c = record_count(rec) as Delta;
+    let (head, syms) = rec.split_at_mut(HDR);
+    let mut changed = false;
+    let new_len = merge_word(syms, a, b, n, &mut |p, s| {
+        changed = true;
+        delta(p, if s > 0 { c } else { -c });
+    });
+    if !changed {
+        return; // stale entry: the pair had already left this word
+    }
+    head[0] = new_len as u32;
+    let out = &syms[..new_len];
+    for (j, &s) in out.iter().enumerate() {
+        if s == n {
+            if j > 0 {
+                new_pair(pack(out[j - 1], n), w);
+            }
+            if j + 1 < new_len {
+                new_pair(pack(n, out[j + 1]), w);
+            }
+        }
+    }
+}
