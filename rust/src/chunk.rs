@@ -1,67 +1,20 @@
-//! Cutting a byte stream or a file into chunks at *safe* boundaries, so that each chunk can be
-//! pre-tokenized (and counted, or encoded) on its own and the concatenated result is exactly the
-//! result for the whole input.
+//! Reading inputs in chunks that can be pre-tokenized (and counted, or encoded) on their own:
+//! the concatenated result is exactly the result for the whole input, because every chunk
+//! boundary is a safe cut of `crate::cut` (the one rule; its argument is in `cut/README.md`).
 //!
-//! Used by training (`train::count`) and by anything else that streams a corpus in pieces.
+//! * [`FileChunks`]: a regular file, planned up front and read with positional reads by many
+//!   threads (training).
+//! * [`ChunkReader`]: any `Read` (a file read in order, standard input, a FIFO, `<(zcat ...)`),
+//!   one chunk after another, with memory that grows with need (`encode_file`, training on
+//!   streams).
 //!
-//! # What a safe cut is
-//!
-//! A position `p` (a byte offset) is a safe cut when both hold:
-//!
-//! 1. **No special token straddles `p`**: no occurrence of any special token's bytes starts before
-//!    `p` and ends after it. Then leftmost-longest special-token matching of the whole input equals
-//!    matching of `[..p]` followed by matching of `[p..]`: matches that start before `p` end at or
-//!    before `p` (so they are all seen, with the same length, in `[..p]`), and the scan resumes at
-//!    or before `p` and finds no match starting before `p` that it has not already reported, so its
-//!    next match is the first one at or after `p`, as in `[p..]` alone.
-//! 2. `p` is either **the start of a special-token occurrence** (the text segment ends there anyway),
-//!    or (per [`CutRule`]) **a `\n` whose preceding character is not whitespace**; for GPT-2's
-//!    pattern, [`Cutter::find_cut_any`] also takes **a space or tab whose preceding character is not
-//!    whitespace**.
-//!
-//! ## Why whitespace after a non-whitespace character does not change GPT-2 pre-tokens
-//!
-//! GPT-2's pattern is `'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s`.
-//! Let `c` be the (non-whitespace) character before `p` and `w` the whitespace character at `p`
-//! (`\n`, or with `find_cut_any` also ` ` or `\t`).
-//! * No piece of the whole text contains both `c` and `w`: the contraction, letter, number and
-//!   punctuation alternatives match whitespace only as their optional leading space, never after
-//!   another character, and the three whitespace alternatives never match `c`. So the pieces of the
-//!   whole text have a boundary at `p`.
-//! * The pieces of `[..p]` are the pieces of the whole text before `p`: the pattern has no look-behind
-//!   and no `^`; the only things that look *past* the end of a match are the possessive runs (a run
-//!   of letters, digits or punctuation that reaches `p` stops at `p` in both texts, since `w` is in
-//!   none of those classes) and the whitespace alternatives `\s++$` and `\s+(?!\S)`. Those two are
-//!   why we must **not** cut inside or right after a whitespace run: in `"a \nb"`, the whole text
-//!   gives `"a", " ", "\n", "b"` but `"a \n" | "b"` would give `"a", " \n", "b"` (`\s++$` takes the
-//!   run at the end of the chunk). Here every whitespace run inside `[..p]` is followed by a
-//!   non-whitespace character inside `[..p]` (at the latest `c`), so `$` and `(?!\S)` see the same
-//!   thing in both texts.
-//! * The pieces of `[p..]` are the pieces of the whole text from `p` on: matching restarts at `p` in
-//!   both (previous match ended at `p`) and never looks behind.
-//!
-//! The same argument holds for every pattern whose non-whitespace alternatives cannot match `\n`
-//! and that has no look-behind (e.g. `\S+`). GPT-4's `cl100k_base` is **not** such a pattern:
-//! ` ?[^\s\p{L}\p{N}]++[\r\n]*` glues punctuation to the newlines after it (`".\n"` is one piece).
-//! For patterns other than GPT-2's, [`CutRule::for_pattern`] therefore uses the stricter
-//! [`CutRule::AlnumNewline`] (the character before `\n` must be an ASCII letter or digit: then no
-//! alternative of GPT-2, cl100k, o200k or `\S+` can join it to the `\n`), after probing the
-//! pattern on a few strings; a pattern that fails the probe (its matches can run across such a
-//! newline, e.g. `[^\n]*\n`) is cut only at special tokens.
-//!
-//! # Never inside a character or a special token
-//!
-//! Cuts are only placed at an ASCII whitespace byte or at the first byte of a special token, both of
-//! which start a UTF-8 character in valid text, and condition 1 rules out cutting inside a special
-//! token.
-//!
-//! # Which cut
-//!
-//! Chunk boundaries are *nominal* positions `k * chunk_size`, each moved forward to the first safe
-//! cut at or after it ([`Cutter::cut_at_or_after`]); a stretch without any safe cut (no whitespace
-//! and no special token) stays one chunk. [`FileChunks::plan`] finds the cuts of a file in
-//! parallel, with a sequential fix-up for long cut-less stretches that keeps the total work linear.
-//! Any safe cut gives the same result, so special-token cuts are not preferred over others.
+//! # Limits (checked with a clear error, never by running out of memory)
+//! * `chunk_size` is at most [`MAX_CHUNK_SIZE`] ([`check_chunk_size`]).
+//! * A chunk extends at most [`MAX_UNCUT`] bytes past its nominal end looking for a cut. An input
+//!   with no whitespace and no special token for that long (`/dev/zero`, a binary file) is
+//!   refused, naming it and the offset ([`no_cut_error`]).
+//! * A failed allocation is an error ([`try_reserve`]), not an abort.
+//! * A file whose size changes while it is read is refused, naming it ([`changed_size`]).
 //!
 //! # Invalid UTF-8
 //!
@@ -70,74 +23,76 @@
 //! maximal invalid subsequence (as `String::from_utf8_lossy` and Python's `errors="replace"` do).
 //! Replacing chunk by chunk gives the same text as replacing the whole input, because cuts fall
 //! before an ASCII byte or a special token's first byte, neither of which is a UTF-8 continuation
-//! byte.
-//! Cut positions are always computed on the raw bytes.
+//! byte. Cut positions are always computed on the raw bytes.
 
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use aho_corasick::{AhoCorasick, MatchKind};
-
+pub use crate::cut::{split_str, Cut, CutRule, Cutter};
 use crate::error::{Error, Result};
-use crate::pretokenize::Pretokenizer;
-
-/// First search window for a safe cut; doubled until a cut (or the end) is found.
-const WINDOW: usize = 64 * 1024;
 
 /// Default nominal chunk size for files: large enough that per-chunk overhead (a read, a window
 /// scan) is noise, small enough that 2-64 threads share even a 10 MB file evenly.
 pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
 
-/// Where, besides special tokens, a chunk may be cut.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CutRule {
-    /// Before a `\n` whose preceding character is not whitespace (proved safe for GPT-2's pattern
-    /// above).
-    NonSpaceNewline,
-    /// Before a `\n` whose preceding character is an ASCII letter or digit (safe for GPT-2,
-    /// cl100k, o200k and whitespace-splitting patterns).
-    AlnumNewline,
-    /// Only before special tokens (for patterns where newlines are not safe).
-    SpecialOnly,
+/// Largest accepted `chunk_size` (1 GiB): chunks are held in memory, several at once.
+pub const MAX_CHUNK_SIZE: usize = 1 << 30;
+
+/// Bytes a chunk may extend past its nominal end while looking for a safe cut (256 MiB).
+pub const MAX_UNCUT: usize = 256 << 20;
+
+/// Bytes read per `read` call at least (and the slack kept beyond a chunk's nominal end).
+const READ_BLOCK: usize = 64 * 1024;
+
+/// `chunk_size` if it is within limits (0 means the default).
+pub fn check_chunk_size(chunk_size: usize) -> Result<usize> {
+    match chunk_size {
+        0 => Ok(DEFAULT_CHUNK_SIZE),
+        n if n > MAX_CHUNK_SIZE => Err(Error::value(format!(
+            "chunk_size {n} is too large: at most {MAX_CHUNK_SIZE} bytes (1 GiB)"
+        ))),
+        n => Ok(n),
+    }
 }
 
-impl CutRule {
-    /// The rule for a pre-tokenizer: `NonSpaceNewline` for GPT-2's pattern (proved above);
-    /// `AlnumNewline` for another pattern, if it passes a probe (below); else `SpecialOnly`.
-    ///
-    /// The probe cuts short strings such as `"ab\ncd"` before their `\n` and checks that the
-    /// pieces of the two halves are the pieces of the whole. It catches patterns whose matches
-    /// run across a newline (`[^\n]*\n`, `\S+\s*`, `(?s).+`), which then are cut only at special
-    /// tokens: still exact, but a file without special tokens becomes one chunk (one thread).
-    pub fn for_pattern(pretokenizer: &Pretokenizer) -> Self {
-        if pretokenizer.is_gpt2() {
-            return CutRule::NonSpaceNewline;
-        }
-        const LEFT: [&str; 9] = ["a", "ab", "Ab9", "x y1", " a", "a.b", "1", "12345", "é z"];
-        const RIGHT: [&str; 8] = [
-            "\n", "\nb", "\n\n", "\n c", "\n\nd e", "\n\n\n1", "\n.", "\n\t x",
-        ];
-        for l in LEFT {
-            for r in RIGHT {
-                let whole = format!("{l}{r}");
-                let (Ok(a), Ok(b), Ok(w)) = (
-                    pretokenizer.pieces(l),
-                    pretokenizer.pieces(r),
-                    pretokenizer.pieces(&whole),
-                ) else {
-                    return CutRule::SpecialOnly;
-                };
-                if a.len() + b.len() != w.len()
-                    || a.iter().chain(b.iter()).zip(w.iter()).any(|(x, y)| x != y)
-                {
-                    return CutRule::SpecialOnly;
-                }
-            }
-        }
-        CutRule::AlnumNewline
-    }
+/// Grows `buf`'s capacity by `additional` bytes, or fails with an out-of-memory error naming
+/// the input (instead of the allocator aborting the process).
+pub fn try_reserve(buf: &mut Vec<u8>, additional: usize, name: &str) -> Result<()> {
+    buf.try_reserve(additional).map_err(|_| {
+        Error::value(format!(
+            "out of memory: cannot allocate {} more bytes to read {name}",
+            buf.len().saturating_add(additional)
+        ))
+    })
+}
+
+/// The error for an input with no safe cut for [`MAX_UNCUT`] bytes after `offset`.
+pub fn no_cut_error(name: &str, offset: u64) -> Error {
+    Error::value(format!(
+        "{name}: no place to cut the input for {MAX_UNCUT} bytes after byte offset {offset} \
+         (no whitespace after a non-space character, no special token): is it text? \
+         Inputs are cut into chunks at such places; see docs/encoding.md"
+    ))
+}
+
+/// The error for a file whose size changed while it was read (`read`: bytes read, when known).
+pub fn changed_size(name: &str, expected: u64, read: Option<u64>) -> Error {
+    let how = match read {
+        Some(n) if n > expected => format!("it grew: {n} bytes read, {expected} when opened"),
+        Some(n) => format!("it shrank: {n} bytes read, {expected} when opened"),
+        None => format!("{expected} bytes when opened"),
+    };
+    Error::io(
+        name,
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "the file changed while it was being read ({how}); read it once it is complete"
+            ),
+        ),
+    )
 }
 
 /// What to do with bytes that are not UTF-8.
@@ -182,198 +137,48 @@ pub fn decode<'a>(
     }
 }
 
-/// Result of looking for a cut in a buffer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cut {
-    /// A safe cut at this index of the buffer.
-    At(usize),
-    /// Undecided: more bytes after the buffer are needed.
-    NeedMore,
-    /// No safe cut before the end of the input (the buffer reaches the end).
-    End,
-}
-
-/// Finds safe cuts (see the module docs). Cheap to clone; share one per input.
-#[derive(Clone, Debug)]
-pub struct Cutter {
-    rule: CutRule,
-    specials: Vec<Vec<u8>>,
-    automaton: Option<AhoCorasick>,
-    max_special_len: usize,
-}
-
-impl Cutter {
-    pub fn new(special_tokens: &[String], rule: CutRule) -> Result<Self> {
-        let specials: Vec<Vec<u8>> = special_tokens
-            .iter()
-            .filter(|t| !t.is_empty())
-            .map(|t| t.as_bytes().to_vec())
-            .collect();
-        let automaton = if specials.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .build(&specials)
-                    .map_err(|e| {
-                        Error::value(format!("cannot build special-token matcher: {e}"))
-                    })?,
-            )
-        };
-        let max_special_len = specials.iter().map(|s| s.len()).max().unwrap_or(0);
-        Ok(Cutter {
-            rule,
-            specials,
-            automaton,
-            max_special_len,
-        })
+/// The first safe cut at or after byte `x` of a seekable input of `len` bytes, reading a window
+/// after `x` that starts at 4 KiB and doubles up to `max_window` bytes. `Ok(None)`: no decision
+/// within `max_window`. The window starts `cutter.context()` bytes before `x`, so each position
+/// is decided from its own neighbourhood (`cut` module docs, "Locality").
+pub fn cut_at_or_after<R: ReadAt + ?Sized>(
+    cutter: &Cutter,
+    input: &R,
+    len: u64,
+    x: u64,
+    max_window: usize,
+    path: &Path,
+) -> Result<Option<u64>> {
+    if x == 0 || x >= len {
+        return Ok(Some(x.min(len)));
     }
-
-    pub fn rule(&self) -> CutRule {
-        self.rule
-    }
-
-    /// Bytes before a candidate that deciding it may look at.
-    fn lookbehind(&self) -> usize {
-        self.max_special_len.max(4)
-    }
-
-    /// Whether some special-token occurrence starts before `p` and ends after it.
-    /// `buf[lo..]` is what may be looked at (bytes before `lo` belong to an earlier, already
-    /// safely cut chunk, so no occurrence that straddles `p` can start there).
-    fn straddled(&self, buf: &[u8], lo: usize, p: usize) -> bool {
-        self.specials.iter().any(|t| {
-            let first = p.saturating_sub(t.len() - 1).max(lo);
-            (first..p).any(|s| buf.get(s..s + t.len()) == Some(t.as_slice()))
-        })
-    }
-
-    /// Whether the character ending at `p` (exclusive) qualifies under the newline rule.
-    fn newline_ok(&self, buf: &[u8], lo: usize, p: usize) -> bool {
-        match self.rule {
-            CutRule::SpecialOnly => false,
-            CutRule::AlnumNewline => p > lo && buf[p - 1].is_ascii_alphanumeric(),
-            CutRule::NonSpaceNewline => {
-                // Decode the character that ends at `p`: up to 4 bytes back to its lead byte.
-                let start = p.saturating_sub(4).max(lo);
-                let Some(lead) = (start..p).rev().find(|&i| (buf[i] & 0xC0) != 0x80) else {
-                    return false;
-                };
-                match std::str::from_utf8(&buf[lead..p])
-                    .ok()
-                    .and_then(|s| s.chars().next())
-                {
-                    Some(c) => !c.is_whitespace(),
-                    None => false, // invalid UTF-8 before the newline: not a cut
-                }
-            }
-        }
-    }
-
-    /// Finds the first safe cut `p` with `from <= p` in `buf`, looking back no further than `lo`.
-    /// `eof` says whether `buf` reaches the end of the input; when it does not, a candidate whose
-    /// decision needs bytes after `buf` yields `NeedMore`, as does having found no cut.
-    pub fn find_cut(&self, buf: &[u8], lo: usize, from: usize, eof: bool) -> Cut {
-        self.find_cut_impl(buf, lo, from, eof, false)
-    }
-
-    /// Like [`Cutter::find_cut`], but with [`CutRule::NonSpaceNewline`] (GPT-2's pattern) it also
-    /// takes a cut before a space or a tab that follows a non-whitespace character. That is safe
-    /// for the same reason as the newline (no GPT-2 piece has whitespace after a non-whitespace
-    /// character, and the whitespace run is matched the same way from the cut on), and it finds a
-    /// cut within a few bytes in any text with spaces, including text with no newline at all.
-    pub fn find_cut_any(&self, buf: &[u8], lo: usize, from: usize, eof: bool) -> Cut {
-        self.find_cut_impl(buf, lo, from, eof, self.rule == CutRule::NonSpaceNewline)
-    }
-
-    fn find_cut_impl(&self, buf: &[u8], lo: usize, from: usize, eof: bool, wide: bool) -> Cut {
-        let from = from.min(buf.len());
-        let use_newlines = self.rule != CutRule::SpecialOnly;
-        let next_ws = |at: usize| -> Option<usize> {
-            if !use_newlines {
-                None
-            } else if wide {
-                memchr::memchr3(b'\n', b' ', b'\t', &buf[at..]).map(|i| at + i)
+    let back = (cutter.context() as u64).min(x);
+    let start = x - back;
+    let mut window: u64 = 4096;
+    let mut from = back as usize;
+    let mut buf = Vec::new();
+    loop {
+        let end = x.saturating_add(window).min(len);
+        let n = (end - start) as usize;
+        let more = n.saturating_sub(buf.len());
+        try_reserve(&mut buf, more, &path.display().to_string())?;
+        buf.resize(n, 0);
+        input.read_exact_at(&mut buf, start).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                changed_size(&path.display().to_string(), len, None)
             } else {
-                memchr::memchr(b'\n', &buf[at..]).map(|i| at + i)
+                Error::io(path, e)
             }
-        };
-        let mut specials = self
-            .automaton
-            .as_ref()
-            .map(|ac| ac.find_iter(aho_corasick::Input::new(buf).range(from..)));
-        let mut next_special = specials
-            .as_mut()
-            .and_then(|it| it.next())
-            .map(|m| m.start());
-        let mut next_nl = next_ws(from);
-        loop {
-            let (p, is_special) = match (next_nl, next_special) {
-                (None, None) => return if eof { Cut::End } else { Cut::NeedMore },
-                (Some(n), None) => (n, false),
-                (None, Some(s)) => (s, true),
-                (Some(n), Some(s)) => {
-                    if s <= n {
-                        (s, true)
-                    } else {
-                        (n, false)
-                    }
-                }
-            };
-            // Deciding `p` looks at up to `max_special_len - 1` bytes after it.
-            if !eof && p + self.max_special_len > buf.len() {
-                return Cut::NeedMore;
-            }
-            let ok = (is_special || self.newline_ok(buf, lo, p)) && !self.straddled(buf, lo, p);
-            // A cut at `lo` would make an empty chunk; look further.
-            if ok && p > lo {
-                return Cut::At(p);
-            }
-            if is_special && Some(p) == next_special {
-                next_special = specials
-                    .as_mut()
-                    .and_then(|it| it.next())
-                    .map(|m| m.start());
-            }
-            if Some(p) == next_nl {
-                next_nl = next_ws(p + 1);
-            }
-        }
-    }
-
-    /// The first safe cut (per [`Cutter::find_cut_any`]) at or after byte `x` of a seekable input
-    /// of `len` bytes, reading a window after `x` that starts at 4 KiB and doubles up to
-    /// `max_window` bytes. `Ok(None)`: no decision within `max_window` (`usize::MAX`: unbounded,
-    /// then the answer is the cut or `len`).
-    pub fn cut_at_or_after<R: ReadAt + ?Sized>(
-        &self,
-        input: &R,
-        len: u64,
-        x: u64,
-        max_window: usize,
-        path: &Path,
-    ) -> Result<Option<u64>> {
-        if x == 0 || x >= len {
-            return Ok(Some(x.min(len)));
-        }
-        let back = (self.lookbehind() as u64).min(x);
-        let start = x - back;
-        let mut window: u64 = 4096;
-        let mut buf = Vec::new();
-        loop {
-            let end = x.saturating_add(window).min(len);
-            buf.resize((end - start) as usize, 0);
-            input
-                .read_exact_at(&mut buf, start)
-                .map_err(|e| Error::io(path, e))?;
-            let eof = end == len;
-            match self.find_cut_any(&buf, 0, back as usize, eof) {
-                Cut::At(p) => return Ok(Some(start + p as u64)),
-                Cut::End => return Ok(Some(len)),
-                Cut::NeedMore if eof => return Ok(Some(len)),
-                Cut::NeedMore if window >= max_window as u64 => return Ok(None),
-                Cut::NeedMore => window = window.saturating_mul(2).min(max_window as u64),
+        })?;
+        let eof = end == len;
+        match cutter.find_cut(&buf, 0, from, eof) {
+            Cut::At(p) => return Ok(Some(start + p as u64)),
+            Cut::End => return Ok(Some(len)),
+            Cut::NeedMore { .. } if eof => return Ok(Some(len)),
+            Cut::NeedMore { .. } if window >= max_window as u64 => return Ok(None),
+            Cut::NeedMore { resume } => {
+                from = resume;
+                window = window.saturating_mul(2).min(max_window as u64);
             }
         }
     }
@@ -420,23 +225,10 @@ impl ReadAt for [u8] {
     }
 }
 
-/// Opens a corpus file for reading, with the errors users expect: a missing file is `NotFound`,
-/// a directory is `IsADirectory` (not a confusing read error later).
+/// Opens a regular file for positional reads: `(file, size)`; see [`crate::fsutil::open_regular`]
+/// (a directory is `IsADirectory`, a stream is refused rather than read as empty).
 pub fn open_file(path: &Path) -> Result<(File, u64)> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.is_dir() {
-        return Err(Error::io(
-            path,
-            std::io::Error::new(
-                std::io::ErrorKind::IsADirectory,
-                "is a directory, not a file",
-            ),
-        ));
-    }
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    // Size from the open handle (the path could have changed between the two calls).
-    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    Ok((file, len))
+    crate::fsutil::open_regular(path)
 }
 
 /// How far the parallel pass of [`FileChunks::plan`] looks for a cut after each nominal boundary.
@@ -449,7 +241,8 @@ const PLAN_WINDOW: usize = 64 * 1024;
 /// long stretches that have no safe cut:
 /// 1. in parallel, each nominal boundary looks for the first cut within 64 KiB after it;
 /// 2. in order, a boundary that found none takes the previous boundary's cut if that already lies
-///    beyond it (the stretch in between has no cut), else searches on, unbounded, from itself.
+///    beyond it (the stretch in between has no cut), else searches on from itself, up to
+///    [`MAX_UNCUT`] bytes (then the file is refused: [`no_cut_error`]).
 ///
 /// Cuts are then made non-decreasing (each is a safe cut, so their maximum is too), and the
 /// chunks between consecutive distinct cuts tile the file.
@@ -476,7 +269,7 @@ impl FileChunks {
         let nominal: Vec<u64> = (1..len.div_ceil(size)).map(|k| k * size).collect();
         let found: Vec<Option<u64>> = nominal
             .par_iter()
-            .map(|&x| cutter.cut_at_or_after(file, len, x, PLAN_WINDOW, &path))
+            .map(|&x| cut_at_or_after(cutter, file, len, x, PLAN_WINDOW, &path))
             .collect::<Result<_>>()?;
         let mut cuts = Vec::with_capacity(nominal.len() + 2);
         cuts.push(0u64);
@@ -485,9 +278,8 @@ impl FileChunks {
             let c = match f {
                 Some(c) => c,
                 None if last >= x => last,
-                None => cutter
-                    .cut_at_or_after(file, len, x, usize::MAX, &path)?
-                    .unwrap_or(len),
+                None => cut_at_or_after(cutter, file, len, x, MAX_UNCUT, &path)?
+                    .ok_or_else(|| no_cut_error(&path.display().to_string(), x))?,
             };
             let c = c.max(last);
             if c > last && c < len {
@@ -515,9 +307,28 @@ impl FileChunks {
     ) -> Result<()> {
         let n = usize::try_from(range.end - range.start)
             .map_err(|_| Error::value("chunk too large for this platform"))?;
+        buf.clear();
+        try_reserve(buf, n, &self.path.display().to_string())?;
         buf.resize(n, 0);
-        file.read_exact_at(buf, range.start)
-            .map_err(|e| Error::io(&self.path, e))
+        file.read_exact_at(buf, range.start).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                changed_size(&self.path.display().to_string(), self.len, None)
+            } else {
+                Error::io(&self.path, e)
+            }
+        })?;
+        // The last chunk also checks that nothing follows: a file that grew while it was read.
+        if range.end == self.len {
+            let mut one = [0u8; 1];
+            if file.read_exact_at(&mut one, self.len).is_ok() {
+                return Err(changed_size(
+                    &self.path.display().to_string(),
+                    self.len,
+                    None,
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -528,17 +339,20 @@ pub struct Chunk {
     pub data: Vec<u8>,
 }
 
-/// Splits any `Read` (a pipe, stdin, a file read sequentially) into chunks at safe cuts, with
-/// bounded memory: about `chunk_size` plus a search window (longer only when a stretch of the
-/// input has no safe cut).
+/// Splits any `Read` (a pipe, stdin, a file read in order) into chunks at safe cuts. Memory grows
+/// with need: about `chunk_size` plus a 64 KiB read block, longer only while a stretch of the
+/// input has no safe cut, and never more than [`MAX_UNCUT`] past the nominal end.
 pub struct ChunkReader<R: Read> {
     inner: R,
     cutter: Cutter,
     chunk_size: usize,
+    max_uncut: usize,
     buf: Vec<u8>,
     offset: u64,
     eof: bool,
     name: String,
+    /// The file's size when opened, for inputs that have one: reading more or less is an error.
+    expected_len: Option<u64>,
 }
 
 impl<R: Read> ChunkReader<R> {
@@ -547,19 +361,39 @@ impl<R: Read> ChunkReader<R> {
         ChunkReader {
             inner,
             cutter,
-            chunk_size: chunk_size.max(1),
+            chunk_size: chunk_size.clamp(1, MAX_CHUNK_SIZE),
+            max_uncut: MAX_UNCUT,
             buf: Vec::new(),
             offset: 0,
             eof: false,
             name: name.into(),
+            expected_len: None,
         }
     }
 
-    /// Reads until `buf` holds at least `want` bytes or the input ends.
+    /// The input is a file of `len` bytes: a different number of bytes read is an error.
+    pub fn expect_len(mut self, len: u64) -> Self {
+        self.expected_len = Some(len);
+        self
+    }
+
+    /// Lowers the [`MAX_UNCUT`] limit (tests).
+    pub fn with_max_uncut(mut self, max_uncut: usize) -> Self {
+        self.max_uncut = max_uncut.max(1);
+        self
+    }
+
+    fn read_so_far(&self) -> u64 {
+        self.offset + self.buf.len() as u64
+    }
+
+    /// Reads until `buf` holds at least `want` bytes or the input ends, growing it step by step
+    /// (a huge `chunk_size` on a small file allocates only what the file holds).
     fn fill(&mut self, want: usize) -> Result<()> {
         while !self.eof && self.buf.len() < want {
             let old = self.buf.len();
-            let grow = (want - old).max(WINDOW);
+            let grow = (want - old).min(old.max(READ_BLOCK));
+            try_reserve(&mut self.buf, grow, &self.name)?;
             self.buf.resize(old + grow, 0);
             let mut filled = old;
             while filled < self.buf.len() {
@@ -577,24 +411,36 @@ impl<R: Read> ChunkReader<R> {
                 }
             }
             self.buf.truncate(filled);
+            if let Some(len) = self.expected_len {
+                let read = self.read_so_far();
+                if read > len || (self.eof && read < len) {
+                    return Err(changed_size(&self.name, len, Some(read)));
+                }
+            }
         }
         Ok(())
     }
 
     /// The next chunk, or `None` at the end of the input. Chunks are never empty.
     pub fn next_chunk(&mut self) -> Result<Option<Chunk>> {
-        let mut want = self.chunk_size + WINDOW;
+        let mut from = self.chunk_size;
+        let mut want = self.chunk_size.saturating_add(READ_BLOCK);
         loop {
             self.fill(want)?;
             if self.buf.is_empty() {
                 return Ok(None);
             }
-            let from = self.chunk_size.min(self.buf.len());
-            let cut = match self.cutter.find_cut_any(&self.buf, 0, from, self.eof) {
+            let cut = match self
+                .cutter
+                .find_cut(&self.buf, 0, from.min(self.buf.len()), self.eof)
+            {
                 Cut::At(p) => Some(p),
                 Cut::End => Some(self.buf.len()),
-                Cut::NeedMore if self.eof => Some(self.buf.len()),
-                Cut::NeedMore => None,
+                Cut::NeedMore { .. } if self.eof => Some(self.buf.len()),
+                Cut::NeedMore { resume } => {
+                    from = resume; // everything before it is known not to be a cut
+                    None
+                }
             };
             if let Some(p) = cut {
                 let rest = self.buf.split_off(p);
@@ -606,7 +452,19 @@ impl<R: Read> ChunkReader<R> {
                 self.offset += p as u64;
                 return Ok(Some(chunk));
             }
-            want = self.buf.len().saturating_mul(2);
+            let limit = self.chunk_size.saturating_add(self.max_uncut);
+            if from >= limit {
+                return Err(no_cut_error(
+                    &self.name,
+                    self.offset + self.chunk_size as u64,
+                ));
+            }
+            // Doubling keeps re-reading and re-scanning linear while a stretch has no cut.
+            want = self
+                .buf
+                .len()
+                .saturating_mul(2)
+                .min(limit.saturating_add(self.cutter.context() + READ_BLOCK));
         }
     }
 }
@@ -618,92 +476,13 @@ impl<R: Read> Iterator for ChunkReader<R> {
     }
 }
 
-/// Splits an in-memory text into pieces of about `chunk_size` bytes at safe cuts (for parallel
-/// work on one long string). The pieces concatenate to `text`.
-pub fn split_str<'t>(cutter: &Cutter, text: &'t str, chunk_size: usize) -> Vec<&'t str> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < bytes.len() {
-        let from = start.saturating_add(chunk_size.max(1));
-        let end = if from >= bytes.len() {
-            bytes.len()
-        } else {
-            match cutter.find_cut_any(bytes, start, from, true) {
-                Cut::At(p) => p,
-                _ => bytes.len(),
-            }
-        };
-        // Cuts are at '\n' or a special token's first byte: always char boundaries of a &str.
-        match text.get(start..end) {
-            Some(piece) => out.push(piece),
-            None => {
-                out.push(&text[start..]);
-                break;
-            }
-        }
-        start = end;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn cutter(specials: &[&str], rule: CutRule) -> Cutter {
+    fn cutter(specials: &[&str]) -> Cutter {
         let s: Vec<String> = specials.iter().map(|s| s.to_string()).collect();
-        Cutter::new(&s, rule).unwrap()
-    }
-
-    fn all_cuts(c: &Cutter, text: &[u8]) -> Vec<usize> {
-        (1..text.len())
-            .filter(|&x| c.find_cut(text, 0, x, true) == Cut::At(x))
-            .collect()
-    }
-
-    #[test]
-    fn newline_after_non_space_only() {
-        let c = cutter(&[], CutRule::NonSpaceNewline);
-        // "a \nb\n\nc é\n"
-        let t = "a \nb\n\nc é\nx".as_bytes();
-        let cuts = all_cuts(&c, t);
-        // after "b" (index 4) and after "é" (index 10); not after " " or after "\n".
-        assert_eq!(cuts, vec![4, 10]);
-    }
-
-    #[test]
-    fn alnum_rule_is_stricter() {
-        let c = cutter(&[], CutRule::AlnumNewline);
-        let t = b"a.\nb\nc";
-        assert_eq!(all_cuts(&c, t), vec![4]);
-        let c = cutter(&[], CutRule::SpecialOnly);
-        assert!(all_cuts(&c, t).is_empty());
-    }
-
-    #[test]
-    fn special_tokens_are_cuts_unless_straddled() {
-        let c = cutter(&["<|eot|>", "x<|e"], CutRule::SpecialOnly);
-        let t = b"ab<|eot|>cd x<|eot|>";
-        // "<|eot|>" at 2 is a cut; the one at 13 is straddled by "x<|e" at 12, which is itself a cut.
-        assert_eq!(all_cuts(&c, t), vec![2, 12]);
-    }
-
-    #[test]
-    fn never_inside_a_special_token_containing_newline() {
-        let c = cutter(&["a\nb"], CutRule::NonSpaceNewline);
-        let t = b"xa\nby\nz";
-        assert_eq!(all_cuts(&c, t), vec![1, 5]);
-    }
-
-    #[test]
-    fn need_more_at_buffer_end() {
-        let c = cutter(&["<|endoftext|>"], CutRule::NonSpaceNewline);
-        assert_eq!(c.find_cut(b"abc", 0, 1, false), Cut::NeedMore);
-        assert_eq!(c.find_cut(b"abc", 0, 1, true), Cut::End);
-        // A newline near the end cannot be decided without the bytes after it.
-        assert_eq!(c.find_cut(b"ab\n<|end", 0, 1, false), Cut::NeedMore);
-        assert_eq!(c.find_cut(b"ab\n<|endoftext|>", 0, 1, false), Cut::At(2));
+        Cutter::new(&s, CutRule::Gpt2).unwrap()
     }
 
     fn lcg_text(n: usize, seed: u64) -> Vec<u8> {
@@ -724,7 +503,7 @@ mod tests {
 
     #[test]
     fn file_chunks_tile_and_match_reader() {
-        let c = cutter(&["<|s|>"], CutRule::NonSpaceNewline);
+        let c = cutter(&["<|s|>"]);
         for seed in 0..20u64 {
             let text = lcg_text(5000, seed);
             for size in [1usize, 7, 64, 1000, 10000] {
@@ -736,7 +515,7 @@ mod tests {
                     assert!(w[0] < w[1]);
                     let p = w[0] as usize;
                     if p > 0 {
-                        assert_eq!(c.find_cut_any(&text, 0, p, true), Cut::At(p));
+                        assert_eq!(c.find_cut(&text, 0, p, true), Cut::At(p));
                     }
                 }
                 let reader = ChunkReader::new(text.as_slice(), c.clone(), size, "mem");
@@ -745,6 +524,10 @@ mod tests {
                     let ch = ch.unwrap();
                     assert_eq!(ch.offset as usize, joined.len());
                     assert!(!ch.data.is_empty());
+                    let p = ch.offset as usize;
+                    if p > 0 {
+                        assert_eq!(c.find_cut(&text, 0, p, true), Cut::At(p));
+                    }
                     joined.extend_from_slice(&ch.data);
                 }
                 assert_eq!(joined, text);
@@ -755,40 +538,8 @@ mod tests {
     }
 
     #[test]
-    fn gpt2_pieces_unchanged_by_cuts() {
-        let p = Pretokenizer::gpt2();
-        let c = cutter(&[], CutRule::NonSpaceNewline);
-        for seed in 0..30u64 {
-            let text = String::from_utf8(lcg_text(3000, seed)).unwrap();
-            let whole = p.pieces(&text).unwrap();
-            for size in [1usize, 5, 50, 500] {
-                let mut joined = Vec::new();
-                for part in split_str(&c, &text, size) {
-                    joined.extend(p.pieces(part).unwrap());
-                }
-                assert_eq!(joined, whole, "seed {seed} size {size}");
-            }
-        }
-    }
-
-    #[test]
-    fn rule_for_patterns() {
-        let rule = |p: &str| CutRule::for_pattern(&Pretokenizer::from_pattern(p).unwrap());
-        assert_eq!(
-            CutRule::for_pattern(&Pretokenizer::gpt2()),
-            CutRule::NonSpaceNewline
-        );
-        assert_eq!(rule(r"\S+"), CutRule::AlnumNewline);
-        let cl100k = r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+";
-        assert_eq!(rule(cl100k), CutRule::AlnumNewline);
-        assert_eq!(rule(r"[^\n]*\n"), CutRule::SpecialOnly);
-        assert_eq!(rule(r"\S+\s*"), CutRule::SpecialOnly);
-        assert_eq!(rule(r"(?s).+"), CutRule::SpecialOnly);
-    }
-
-    #[test]
     fn plan_is_linear_without_newlines() {
-        let c = cutter(&["<|endoftext|>"], CutRule::NonSpaceNewline);
+        let c = cutter(&["<|endoftext|>"]);
         // Spaces but no newline: cuts at spaces, every chunk about chunk_size.
         let text = "the quick brown fox. ".repeat(50_000).into_bytes();
         let fc = FileChunks::plan("mem", text.as_slice(), text.len() as u64, 4096, &c).unwrap();
@@ -821,9 +572,64 @@ mod tests {
         assert!(Utf8Mode::parse("ignore").is_err());
     }
 
+    /// An endless input without a cut (`/dev/zero`) stops at the limit with a clear error.
     #[test]
-    fn invalid_utf8_before_newline_is_not_a_cut() {
-        let c = cutter(&[], CutRule::NonSpaceNewline);
-        assert_eq!(all_cuts(&c, b"a\xe2\x82\nb\nc"), vec![5]);
+    fn no_cut_input_stops_at_the_limit() {
+        let zeros = std::io::repeat(0u8);
+        let mut r = ChunkReader::new(zeros, cutter(&[]), 1000, "/dev/zero").with_max_uncut(100_000);
+        let err = r.next_chunk().unwrap_err().to_string();
+        assert!(
+            err.contains("/dev/zero") && err.contains("no place to cut"),
+            "{err}"
+        );
+        assert!(r.buf.capacity() < 1 << 20, "grew to {}", r.buf.capacity());
+    }
+
+    /// A huge chunk size on a small input allocates what the input holds, not chunk_size.
+    #[test]
+    fn buffers_grow_with_need() {
+        let text = b"hello world\n".repeat(10);
+        let mut r = ChunkReader::new(text.as_slice(), cutter(&[]), MAX_CHUNK_SIZE, "small");
+        let ch = r.next_chunk().unwrap().unwrap();
+        assert_eq!(ch.data, text);
+        assert!(
+            ch.data.capacity() <= 2 * READ_BLOCK,
+            "{}",
+            ch.data.capacity()
+        );
+        assert!(check_chunk_size(MAX_CHUNK_SIZE + 1).is_err());
+        assert_eq!(check_chunk_size(0).unwrap(), DEFAULT_CHUNK_SIZE);
+    }
+
+    #[test]
+    fn changed_size_is_reported() {
+        let text = b"hello world\n".repeat(100);
+        for expected in [10u64, 5000] {
+            let mut r =
+                ChunkReader::new(text.as_slice(), cutter(&[]), 64, "f.txt").expect_len(expected);
+            let err = loop {
+                match r.next_chunk() {
+                    Ok(Some(_)) => continue,
+                    Ok(None) => panic!("no error for expected length {expected}"),
+                    Err(e) => break e.to_string(),
+                }
+            };
+            assert!(
+                err.contains("f.txt") && err.contains("changed while"),
+                "{err}"
+            );
+        }
+        // Positional reads: the planned length no longer matches.
+        let fc = FileChunks::plan("g.txt", text.as_slice(), 2000, 64, &cutter(&[]));
+        assert!(
+            fc.is_err() || {
+                let fc = fc.unwrap();
+                let mut buf = Vec::new();
+                let failed = fc
+                    .ranges()
+                    .any(|r| fc.read(text.as_slice(), r, &mut buf).is_err());
+                failed
+            }
+        );
     }
 }

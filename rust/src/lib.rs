@@ -4,10 +4,13 @@
 //! the Python layer lives in `py/` behind the `python` feature.
 
 pub mod chunk;
+pub mod cut;
 pub mod encode;
 pub mod encode_file;
 pub mod error;
+pub mod fork_safe;
 pub mod formats;
+pub mod fsutil;
 pub mod monitor;
 pub mod parallel;
 pub mod pretokenize;

@@ -1,7 +1,10 @@
 //! The PyO3 layer: thin wrappers that convert types and errors. No tokenizer logic lives here.
 
+mod cut;
+mod args;
 mod encode_file;
 mod errors;
+mod formats;
 mod id_lists;
 mod interrupt;
 mod shutdown;
@@ -15,6 +18,8 @@ fn _fastbpe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     tokenizer::register(m)?;
     train::register(m)?;
     encode_file::register(m)?;
+    cut::register(m)?;
+    formats::register(m)?;
     m.add_function(wrap_pyfunction!(shutdown::interpreter_exiting, m)?)?;
     Ok(())
 }

@@ -1,0 +1,134 @@
+//! The writer thread: pieces arrive in any order and are written strictly in sequence order;
+//! and the semaphore that bounds how many chunks are alive at once.
+
+use std::collections::BTreeMap;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::mpsc;
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use super::options::{Dtype, TokenFormat};
+use super::output::npy_header;
+use crate::error::{Error, Result};
+use crate::monitor::Monitor;
+
+/// One slot of output, in input order.
+pub struct Piece {
+    pub seq: u64,
+    /// Input bytes this piece covers (for progress).
+    pub bytes: u64,
+    /// Ids as little-endian bytes of the output dtype, or the error encoding it hit.
+    pub data: Result<Vec<u8>>,
+}
+
+/// What the writer needs from the job: the permits to give back, progress, and the stop flag.
+pub struct WriterContext<'a> {
+    pub dtype: Dtype,
+    pub format: TokenFormat,
+    pub permits: &'a Permits,
+    pub monitor: &'a Monitor,
+}
+
+/// Receives pieces in any order, writes them in sequence order to `out` (errors name `path`, the
+/// final output). Returns (tokens, pieces, bytes). On failure it stops the readers
+/// ([`Permits::fail`]) and returns the earliest error in input order.
+pub fn write_in_order<W: Write + Seek>(
+    cx: &WriterContext<'_>,
+    rx: mpsc::Receiver<Piece>,
+    out: W,
+    path: &Path,
+) -> Result<(u64, u64, u64)> {
+    let result = (|| {
+        let mut out = BufWriter::with_capacity(1 << 20, out);
+        let io = |e| Error::io(path, e);
+        if cx.format == TokenFormat::Npy {
+            out.write_all(&npy_header(cx.dtype, 0)).map_err(io)?;
+        }
+        let mut pending: BTreeMap<u64, Piece> = BTreeMap::new();
+        let (mut next, mut tokens, mut bytes) = (0u64, 0u64, 0u64);
+        for piece in rx.iter() {
+            pending.insert(piece.seq, piece);
+            while let Some(piece) = pending.remove(&next) {
+                let data = piece.data?;
+                out.write_all(&data).map_err(io)?;
+                tokens += (data.len() / cx.dtype.itemsize()) as u64;
+                bytes += piece.bytes;
+                next += 1;
+                drop(data);
+                cx.permits.release();
+                cx.monitor.add(piece.bytes)?;
+            }
+        }
+        if let Some((&seq, _)) = pending.iter().next() {
+            return Err(Error::value(format!(
+                "internal error: piece {next} missing before {seq}"
+            )));
+        }
+        let mut out = out.into_inner().map_err(|e| io(e.into_error()))?;
+        if cx.format == TokenFormat::Npy {
+            out.seek(SeekFrom::Start(0)).map_err(io)?;
+            out.write_all(&npy_header(cx.dtype, tokens)).map_err(io)?;
+        }
+        out.flush().map_err(io)?;
+        Ok((tokens, next, bytes))
+    })();
+    if result.is_err() {
+        cx.permits.fail();
+    }
+    result
+}
+
+/// A counting semaphore bounding the chunks alive at once; waits notice failures and Ctrl-C.
+pub struct Permits {
+    state: Mutex<(usize, bool)>,
+    cv: Condvar,
+}
+
+impl Permits {
+    pub fn new(n: usize) -> Self {
+        Permits {
+            state: Mutex::new((n.max(1), false)),
+            cv: Condvar::new(),
+        }
+    }
+
+    /// Takes a permit; fails once [`Permits::fail`] was called or `monitor` is cancelled.
+    pub fn acquire(&self, monitor: &Monitor) -> Result<()> {
+        let mut state = self
+            .state
+            .lock()
+            .map_err(|_| Error::value("internal error: lock poisoned"))?;
+        loop {
+            monitor.check()?;
+            if state.1 {
+                // The real error travels to the writer in its piece; this one is never reported.
+                return Err(Error::value("stopped after an earlier error"));
+            }
+            if state.0 > 0 {
+                state.0 -= 1;
+                return Ok(());
+            }
+            state = self
+                .cv
+                .wait_timeout(state, Duration::from_millis(50))
+                .map_err(|_| Error::value("internal error: lock poisoned"))?
+                .0;
+        }
+    }
+
+    pub fn release(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.0 += 1;
+        }
+        self.cv.notify_one();
+    }
+
+    /// Something failed: every waiting and future `acquire` fails.
+    pub fn fail(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.1 = true;
+        }
+        self.cv.notify_all();
+    }
+}
