@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 import os
-import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+import types
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence, Set
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, Union
 
 from . import _fastbpe
+from . import _special_args as args
 from ._text import fix_surrogates, last_safe_cut
 
 if TYPE_CHECKING:
@@ -23,7 +24,9 @@ if TYPE_CHECKING:
 GPT2_PATTERN: str = _fastbpe.GPT2_PATTERN
 
 StrPath = Union[str, "os.PathLike[str]"]
-AllowedSpecial = Union[Literal["all"], Collection[str]]
+SaveFormat = Literal["fastbpe", "hf", "tiktoken", "vocab-merges"]
+AllowedSpecial = Union[Literal["all"], Set[str]]  # tiktoken's types for allowed_special...
+DisallowedSpecial = Union[Literal["all"], Collection[str]]  # ...and for disallowed_special
 _T = TypeVar("_T")
 
 
@@ -68,12 +71,23 @@ class Tokenizer:
         'hello<|endoftext|>'
 
     or load one: `Tokenizer.from_files(vocab.json, merges.txt)`, `Tokenizer.from_tiktoken_file`,
+    `Tokenizer.from_hf_file`,
     `Tokenizer.from_tiktoken(enc)`, `fastbpe.get_encoding("gpt2")`, `fastbpe.load(path)`.
     """
 
-    # CS336: the tokenizer's own special tokens are always recognized.
+    # CS336: the tokenizer's own special tokens are always recognized. A subclass that sets other
+    # defaults gets them in its methods' signatures (`_give_defaults`, below the class).
     _default_allowed: AllowedSpecial = "all"
-    _default_disallowed: AllowedSpecial = ()
+    _default_disallowed: DisallowedSpecial = ()
+    # Batch threads: all cores. A subclass with tiktoken's special-token defaults (Encoding) takes
+    # tiktoken's num_threads=8 too, unless it sets this itself.
+    _default_num_threads: int | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_default_num_threads" not in cls.__dict__ and cls._default_disallowed == "all":
+            cls._default_num_threads = 8
+        _give_defaults(cls)
 
     def __init__(
         self,
@@ -138,7 +152,7 @@ class Tokenizer:
         pattern: str | None = None,
     ) -> Tokenizer:
         """Loads GPT-2/HF `vocab.json` + `merges.txt` (GPT-2's `encoder.json` + `vocab.bpe` too)."""
-        core = _fastbpe.CoreTokenizer.from_hf_files(
+        core = _fastbpe.load_vocab_merges(
             _path(vocab_filepath),
             _path(merges_filepath),
             _check_special_tokens(special_tokens),
@@ -157,10 +171,14 @@ class Tokenizer:
     ) -> Tokenizer:
         """Loads a `.tiktoken` file (base64 token, rank per line); ranks are the ids."""
         specials = list((special_tokens or {}).items())
-        core = _fastbpe.CoreTokenizer.from_tiktoken_file(
-            _path(path), specials, pattern or GPT2_PATTERN
-        )
+        core = _fastbpe.load_tiktoken(_path(path), specials, pattern or GPT2_PATTERN)
         return cls._from_core(core, name)
+
+    @classmethod
+    def from_hf_file(cls, path: StrPath) -> Tokenizer:
+        """Loads a Hugging Face byte-level BPE `tokenizer.json`; a setting fastbpe does not
+        implement (one that would change the ids) is a ValueError naming it (docs/format.md)."""
+        return cls._from_core(_fastbpe.load_hf(_path(path)))
 
     @classmethod
     def from_ranks(
@@ -219,10 +237,9 @@ class Tokenizer:
 
     @functools.cached_property
     def _mergeable_ranks(self) -> dict[bytes, int]:
-        """tiktoken's `mergeable_ranks` (bytes -> rank = id); see `convert.tiktoken_ranks`."""
-        from .convert import tiktoken_ranks
-
-        return tiktoken_ranks(self)
+        """tiktoken's `mergeable_ranks` (bytes -> rank = id); ValueError when tiktoken's format
+        cannot express this tokenizer (ids must increase with merge order)."""
+        return dict(_fastbpe.tiktoken_ranks(self._core))
 
     @property
     def special_tokens(self) -> dict[str, int]:
@@ -249,12 +266,13 @@ class Tokenizer:
 
     @property
     def merges(self) -> list[tuple[bytes, bytes]]:
-        """The merges in order. Derived from the ranks when the tokenizer was loaded from ranks."""
+        """The merges in order. Derived from the ranks when the tokenizer was loaded from ranks
+        (`fastbpe.convert.merges_from_ranks`; computed once per tokenizer)."""
         merges = self._core.merges()
         if merges is None:
-            from .convert import merges_from_ranks
-
-            merges = merges_from_ranks(self)
+            merges = self.__dict__.get("_derived_merges")
+            if merges is None:
+                merges = self.__dict__["_derived_merges"] = _fastbpe.merges_from_ranks(self._core)
         return list(merges)
 
     def token_byte_values(self) -> list[bytes]:
@@ -270,75 +288,72 @@ class Tokenizer:
 
     # ---------------------------------------------------------------- encoding
 
-    def _resolve_special(
-        self,
-        texts: Iterable[str],
-        allowed_special: AllowedSpecial | None,
-        disallowed_special: AllowedSpecial | None,
-    ) -> tuple[bool, list[str]]:
-        """tiktoken's rules (None: this class's default): returns (all allowed?, allowed list);
-        raises when one of `texts` holds disallowed text."""
-        disallowed, all_allowed, allowed = self._special_rule(allowed_special, disallowed_special)
-        if disallowed is not None:
-            for text in texts:
-                found = disallowed.search(text)
-                if found is not None:
-                    raise _disallowed_error(found.group())
-        return all_allowed, allowed
-
     def _special_rule(
-        self, allowed_special: AllowedSpecial | None, disallowed_special: AllowedSpecial | None
-    ) -> tuple[re.Pattern[str] | None, bool, list[str]]:
-        """(regex of disallowed strings or None, all allowed?, allowed list) for these arguments.
+        self, allowed_special: object, disallowed_special: object, batch: bool
+    ) -> args.SpecialRule:
+        """What the arguments come to (`_special_args.special_rule`, tiktoken's checks).
 
         Cached per tokenizer: working it out costs several times more than encoding a sentence,
         and most calls pass the same (default) arguments.
         """
-        if allowed_special is None:
-            allowed_special = self._default_allowed
-        if disallowed_special is None:
-            disallowed_special = self._default_disallowed
-        key = (_as_key(allowed_special), _as_key(disallowed_special))
-        rules: dict[Any, Any] = self.__dict__.setdefault("_special_rules", {})
-        rule = rules.get(key)
-        if rule is not None:
-            return rule  # type: ignore[no-any-return]
-        specials = set(self._special_tokens)
-        allowed = specials if key[0] == "all" else set(key[0])
-        disallowed = specials - allowed if key[1] == "all" else set(key[1])
-        # As tiktoken: every string in `disallowed_special` is searched for, special or not...
-        regex = _disallowed_regex(frozenset(disallowed)) if disallowed else None
-        # ...and names in `allowed_special` that are not special tokens are ignored.
-        allowed &= specials
-        rule = (regex, allowed == specials and bool(allowed), sorted(allowed))
-        if len(rules) >= 64:  # callers inventing new sets on every call: keep the cache small
-            rules.clear()
-        rules[key] = rule
+        key = args.cache_key(allowed_special, disallowed_special, batch)
+        rules: dict[Any, args.SpecialRule] = self.__dict__.setdefault("_special_rules", {})
+        rule = rules.get(key) if key is not None else None
+        if rule is None:
+            specials = frozenset(self._special_tokens)
+            rule = args.special_rule(specials, allowed_special, disallowed_special, batch=batch)
+            if key is not None:
+                if len(rules) >= 64:  # callers inventing new sets on every call: stay small
+                    rules.clear()
+                rules[key] = rule
         return rule
+
+    @staticmethod
+    def _checked_text(rule: args.SpecialRule, text: object) -> str:
+        """tiktoken's steps for one text: its type, the disallowed search, the allowed set."""
+        args.fail(rule.regex_failure)
+        text = _check_text(text)
+        if rule.disallowed is not None:
+            found = rule.disallowed.search(text)
+            if found is not None:
+                raise _disallowed_error(found.group())
+        args.fail(rule.late)
+        return text
+
+    def _checked_batch(
+        self, text: object, allowed_special: object, disallowed_special: object, num_threads: object
+    ) -> tuple[list[str], args.SpecialRule, int | None]:
+        """A batch's texts, rule and thread count, checked in tiktoken's order."""
+        rule = self._special_rule(allowed_special, disallowed_special, True)
+        args.fail(rule.early)
+        threads = args.num_threads(num_threads)
+        texts = [self._checked_text(rule, t) for t in _as_list(text)]
+        return texts, rule, threads
 
     def _encode_with_specials(
         self,
         core_method: Callable[..., _T],
         text: str,
-        allowed_special: AllowedSpecial | None,
-        disallowed_special: AllowedSpecial | None,
+        allowed_special: object,
+        disallowed_special: object,
         *extra: Any,
     ) -> _T:
-        """`core_method(text, all_allowed, allowed, *extra)` under tiktoken's special-token rules
-        (None: this class's default), with lone surrogates made U+FFFD as tiktoken does."""
-        text = _check_text(text)
-        all_allowed, allowed = self._resolve_special((text,), allowed_special, disallowed_special)
+        """`core_method(text, all_allowed, allowed, *extra)` under tiktoken's special-token rules,
+        with lone surrogates made U+FFFD as tiktoken does."""
+        rule = self._special_rule(allowed_special, disallowed_special, False)
+        args.fail(rule.early)
+        text = self._checked_text(rule, text)
         try:
-            return core_method(text, all_allowed, allowed, *extra)
+            return core_method(text, rule.all_allowed, rule.allowed, *extra)
         except UnicodeEncodeError:
-            return core_method(fix_surrogates(text), all_allowed, allowed, *extra)
+            return core_method(fix_surrogates(text), rule.all_allowed, rule.allowed, *extra)
 
     def encode(
         self,
         text: str,
         *,
-        allowed_special: AllowedSpecial | None = None,
-        disallowed_special: AllowedSpecial | None = None,
+        allowed_special: AllowedSpecial = "all",
+        disallowed_special: DisallowedSpecial = (),
     ) -> list[int]:
         """Encodes `text` to ids.
 
@@ -377,8 +392,8 @@ class Tokenizer:
         self,
         text: str,
         *,
-        allowed_special: AllowedSpecial | None = None,
-        disallowed_special: AllowedSpecial | None = None,
+        allowed_special: AllowedSpecial = "all",
+        disallowed_special: DisallowedSpecial = (),
     ) -> tuple[list[int], list[list[int]]]:
         """tiktoken's: the ids of the part of `text` that more text cannot change, and every id
         sequence the rest may become (sorted; tiktoken's order is arbitrary).
@@ -396,21 +411,24 @@ class Tokenizer:
         text: list[str],
         *,
         num_threads: int | None = None,
-        allowed_special: AllowedSpecial | None = None,
-        disallowed_special: AllowedSpecial | None = None,
+        allowed_special: AllowedSpecial = "all",
+        disallowed_special: DisallowedSpecial = (),
     ) -> list[list[int]]:
-        """Encodes many texts in parallel on all cores (Rust threads, GIL released)."""
-        texts = _check_texts(text)
-        all_allowed, allowed = self._resolve_special(texts, allowed_special, disallowed_special)
+        """Encodes many texts in parallel on all cores (Rust threads, GIL released);
+        `num_threads` beyond the number of cores uses all cores."""
+        texts, rule, threads = self._checked_batch(
+            text, allowed_special, disallowed_special, num_threads
+        )
         if not texts:
             return []
-        return self._batch(self._core.encode_batch, texts, all_allowed, allowed, num_threads)
+        return self._batch(self._core.encode_batch, texts, rule.all_allowed, rule.allowed, threads)
 
     def encode_ordinary_batch(
         self, text: list[str], *, num_threads: int | None = None
     ) -> list[list[int]]:
         """Encodes many texts in parallel, special-token text as ordinary text."""
-        return self._batch(self._core.encode_batch, _check_texts(text), False, [], num_threads)
+        threads = args.num_threads(num_threads)
+        return self._batch(self._core.encode_batch, _check_texts(text), False, [], threads)
 
     def _batch(
         self,
@@ -440,14 +458,13 @@ class Tokenizer:
         self,
         text: str,
         *,
-        allowed_special: AllowedSpecial | None = None,
-        disallowed_special: AllowedSpecial | None = None,
+        allowed_special: AllowedSpecial = "all",
+        disallowed_special: DisallowedSpecial = (),
         dtype: Any = None,
     ) -> npt.NDArray[np.unsignedinteger[Any]]:
         """Encodes to a numpy array: uint16 when the vocabulary fits, else uint32."""
         import numpy as np
 
-        text = _check_text(text)
         dt = self._checked_dtype(dtype)
         buf = self._encode_with_specials(
             self._core.encode_to_buffer, text, allowed_special, disallowed_special, dt.itemsize
@@ -459,8 +476,8 @@ class Tokenizer:
         text: list[str],
         *,
         num_threads: int | None = None,
-        allowed_special: AllowedSpecial | None = None,
-        disallowed_special: AllowedSpecial | None = None,
+        allowed_special: AllowedSpecial = "all",
+        disallowed_special: DisallowedSpecial = (),
         dtype: Any = None,
     ) -> tuple[npt.NDArray[np.unsignedinteger[Any]], npt.NDArray[np.int64]]:
         """`encode_batch` as numpy: every text's ids in one array (uint16 when the vocabulary
@@ -474,15 +491,16 @@ class Tokenizer:
         """
         import numpy as np
 
-        texts = _check_texts(text)
+        texts, rule, threads = self._checked_batch(
+            text, allowed_special, disallowed_special, num_threads
+        )
         dt = self._checked_dtype(dtype)
-        all_allowed, allowed = self._resolve_special(texts, allowed_special, disallowed_special)
         ids, offsets = self._batch(
             self._core.encode_batch_to_buffers,
             texts,
-            all_allowed,
-            allowed,
-            num_threads,
+            rule.all_allowed,
+            rule.allowed,
+            threads,
             dt.itemsize,
         )
         return (
@@ -572,46 +590,62 @@ class Tokenizer:
     def decode_bytes_batch(
         self, batch: Sequence[Sequence[int]], *, num_threads: int = 8
     ) -> list[bytes]:
-        """`decode_bytes` of each id list (`num_threads` is accepted for tiktoken's signature;
-        decoding is a copy per token, faster than handing it to threads)."""
+        """`decode_bytes` of each id list. `num_threads` is checked as tiktoken checks it, but
+        decoding runs in the calling thread: it is a copy per token, cheaper than a hand-off."""
+        args.num_threads(num_threads)
         return [self.decode_bytes(t) for t in batch]
 
-    def decode_batch(self, batch: Sequence[Sequence[int]], *, errors: str = "replace") -> list[str]:
-        """`decode` of each id list."""
+    def decode_batch(
+        self, batch: Sequence[Sequence[int]], *, errors: str = "replace", num_threads: int = 8
+    ) -> list[str]:
+        """`decode` of each id list (`num_threads` as in `decode_bytes_batch`)."""
+        args.num_threads(num_threads)
         return [self.decode(t, errors=errors) for t in batch]
 
     # ---------------------------------------------------------------- files and conversions
-    # Thin delegates to fastbpe.io / fastbpe.convert (see those modules for the details).
+    # Each format's reader and writer is one Rust module (rust/src/formats/); these call it.
 
-    def save(self, path: StrPath, *, format: str | None = None) -> None:
-        """Saves the tokenizer (fastbpe's own JSON by default; "hf", "tiktoken", "vocab-merges")."""
-        from .io import save
+    def save(self, path: StrPath, *, format: SaveFormat | None = None) -> None:
+        """Saves the tokenizer; `format` (default: from the name, `fastbpe.save_format_for`):
 
-        save(self, path, format=format)  # type: ignore[arg-type]
+        * `"fastbpe"`: one JSON file, exact round trip (docs/format.md);
+        * `"hf"`: a Hugging Face `tokenizer.json` (chosen for that name; beside it, or in a
+          directory given with `format="hf"`, also `tokenizer_config.json` and
+          `special_tokens_map.json` for `transformers.AutoTokenizer`);
+        * `"tiktoken"`: a `.tiktoken` file (ranks only; chosen for names ending in `.tiktoken`);
+        * `"vocab-merges"`: a directory with `vocab.json` + `merges.txt` (chosen for a directory).
+
+        Files are written in full under temporary names, then renamed: never half-written, and a
+        save of several files writes all or none. A symbolic link is written through.
+        """
+        if format is not None and not isinstance(format, str):
+            raise TypeError(f"format must be a str, got {type(format).__name__}")
+        _fastbpe.save_tokenizer(self._core, _path(path), self._name, format)
 
     def save_tiktoken(self, path: StrPath) -> None:
         """Writes a `.tiktoken` file (ranks only)."""
-        from .convert import save_tiktoken
-
-        save_tiktoken(self, path)
+        self.save(path, format="tiktoken")
 
     def save_vocab_merges(self, directory: StrPath) -> None:
         """Writes GPT-2/HF `vocab.json` + `merges.txt` into `directory`."""
-        from .convert import save_vocab_merges
-
-        save_vocab_merges(self, directory)
+        self.save(directory, format="vocab-merges")
 
     def save_hf(self, path: StrPath) -> None:
         """Writes a Hugging Face `tokenizer.json` that gives the same ids."""
-        from .convert import save_hf
+        self.save(path, format="hf")
 
-        save_hf(self, path)
-
-    def to_tiktoken(self) -> Any:
-        """A `tiktoken.Encoding` that gives the same ids."""
-        from .convert import to_tiktoken
-
-        return to_tiktoken(self)
+    def to_tiktoken(self, name: str | None = None) -> Any:
+        """A `tiktoken.Encoding` that gives the same ids (needs `pip install tiktoken`)."""
+        try:
+            import tiktoken
+        except ImportError as e:
+            raise ImportError("to_tiktoken needs the tiktoken package: pip install tiktoken") from e
+        return tiktoken.Encoding(
+            name=name or self.name,
+            pat_str=self.pattern,
+            mergeable_ranks=self._mergeable_ranks,
+            special_tokens=self.special_tokens,
+        )
 
     def encode_file(
         self,
@@ -621,8 +655,8 @@ class Tokenizer:
         **kwargs: Any,
     ) -> Any:
         """Encodes text file(s) into a `.npy`/`.bin` token file, streaming, on all cores; same
-        ids as `encode` on the whole text. See `fastbpe.io.encode_file` for the options."""
-        from .io import encode_file
+        ids as `encode` on the whole text. See `fastbpe.encode_file` for the options."""
+        from .token_files import encode_file
 
         return encode_file(self, path, out_path, dtype=dtype, **kwargs)
 
@@ -644,17 +678,41 @@ class Tokenizer:
         return TokenView(self, text)
 
 
-@functools.lru_cache(maxsize=64)
-def _disallowed_regex(tokens: frozenset[str]) -> re.Pattern[str]:
-    # Longest first, so that of two tokens starting at the same place the longer one is reported.
-    return re.compile("|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True)))
+_DEFAULTED_METHODS = (
+    "encode",
+    "encode_with_unstable",
+    "encode_to_numpy",
+    "encode_batch",
+    "encode_ordinary_batch",
+    "encode_batch_to_numpy",
+)
 
 
-def _as_key(special: AllowedSpecial) -> str | frozenset[str]:
-    """`allowed_special`/`disallowed_special` as a hashable value ("all" or a frozenset)."""
-    if special == "all":
-        return "all"
-    return special if isinstance(special, frozenset) else frozenset(special)
+def _give_defaults(cls: type[Tokenizer]) -> None:
+    """Puts `cls`'s defaults (`_default_allowed`, `_default_disallowed`, `_default_num_threads`)
+    into its encode methods' keyword defaults, so `inspect.signature`, `help()` and the calls
+    agree with tiktoken's for Encoding. A method whose defaults differ is copied (same code) onto
+    `cls`; no wrapper, so no cost per call."""
+    wanted = {
+        "allowed_special": cls._default_allowed,
+        "disallowed_special": cls._default_disallowed,
+        "num_threads": cls._default_num_threads,
+    }
+    for name in _DEFAULTED_METHODS:
+        f = getattr(cls, name)
+        old = dict(f.__kwdefaults__ or {})
+        new = {k: v for k, v in wanted.items() if k in old}
+        if all(type(old[k]) is type(v) and old[k] == v for k, v in new.items()):
+            continue
+        g = types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__, f.__closure__)
+        functools.update_wrapper(g, f)
+        g.__kwdefaults__ = {**old, **new}
+        g.__qualname__ = f"{cls.__qualname__}.{name}"
+        del g.__wrapped__  # inspect.signature must read g's own defaults, not f's
+        setattr(cls, name, g)
+
+
+_give_defaults(Tokenizer)
 
 
 def _unpickle(cls: type[Tokenizer], text: str) -> Tokenizer:
@@ -662,10 +720,16 @@ def _unpickle(cls: type[Tokenizer], text: str) -> Tokenizer:
     return cls._from_core(core, name)
 
 
-def _check_texts(texts: object) -> list[str]:
+def _as_list(texts: object) -> list[Any]:
+    # A str is an iterable of str, but surely a mistake here (tiktoken would encode each
+    # character as a text of its own): refused.
     if isinstance(texts, str) or not isinstance(texts, Iterable):
         raise TypeError(f"expected a list of str, got {type(texts).__name__}")
-    out = list(texts)
+    return list(texts)
+
+
+def _check_texts(texts: object) -> list[str]:
+    out = _as_list(texts)
     for t in out:
         _check_text(t)
     return out

@@ -102,7 +102,7 @@ def load_tokenizer(spec: str) -> Tokenizer:
 # Every numeric option uses one of these types: each checks its range, so no value reaches the
 # Rust core that it would overflow on (tests/test_cli_args.py tries bad values on every option).
 
-MAX_THREADS = 4096  # far above any machine; a larger value is a typo
+MAX_THREADS = 1024  # the library's own limit (rust/src/parallel.rs)
 MAX_SIZE = 1 << 40  # 1 TiB: a chunk larger than any memory
 _SIZE_RE = re.compile(r"([0-9]+(?:\.[0-9]*)?)([KMG]?)B?", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
