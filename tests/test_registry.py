@@ -285,3 +285,38 @@ def test_cli_shows_the_offline_hint_in_one_line(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("fastbpe: error: cannot load the 'gpt2'"), lines
     for needed in ("-t FILE", "pip download", "tar xzf", "gpt2.tiktoken", "docs/install.md"):
         assert needed in lines[0], needed
+
+
+def test_cli_loads_the_file_once_then_the_name_works_offline(tmp_path, gpt2_files):
+    """docs/install.md's one way, on the command line: `-t FILE` fills the cache for `-t gpt2`."""
+    code = (
+        "import sys, urllib.request\n"
+        "def offline(*a, **k): raise OSError('offline (test)')\n"
+        "urllib.request.urlopen = offline\n"
+        "from fastbpe.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(tmp_path / "cache")}
+
+    def cli(*args):
+        return subprocess.run(
+            [sys.executable, "-c", code, *map(str, args)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+
+    assert cli("encode", "-t", "gpt2", "--text", "hi").returncode == 1  # not cached yet
+    first = cli("encode", "-t", gpt2_files["r50k_base.tiktoken"], "--text", "hello world")
+    assert first.returncode == 0 and first.stdout.split() == ["31373", "995"], first.stderr
+    again = cli("encode", "-t", "gpt2", "--text", "hello <|endoftext|>")
+    assert again.returncode == 0 and again.stdout.split() == ["31373", "220", "50256"]
+
+
+def test_install_doc_names_the_cache_files():
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "install.md").read_text()
+    for spec in registry.ENCODINGS.values():
+        for group in spec.sources:
+            for f in group:
+                assert f"`{sha1_name(f.url)}`" in doc, f.name
