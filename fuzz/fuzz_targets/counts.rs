@@ -14,6 +14,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         file[body..].copy_from_slice(&sum.to_le_bytes());
     }
     if let Ok((prov, words)) = counts::parse(&file, Path::new("fuzz.counts")) {
-        assert_eq!(counts::write(&prov, &words), file, "parse then write changed the file");
+        assert_eq!(
+            counts::write(&prov, &words),
+            file,
+            "parse then write changed the file"
+        );
     }
 });

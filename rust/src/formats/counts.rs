@@ -155,7 +155,11 @@ pub fn write(prov: &Provenance, counts: &WordCounts) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + words.len() * 8);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
-    let flags = if prov.origin.is_some() { FLAG_ORIGIN } else { 0 };
+    let flags = if prov.origin.is_some() {
+        FLAG_ORIGIN
+    } else {
+        0
+    };
     out.extend_from_slice(&flags.to_le_bytes());
     out.extend_from_slice(&prov.bytes_read.to_le_bytes());
     let (pattern, specials): (&str, &[String]) = match &prov.origin {
@@ -395,13 +399,7 @@ pub fn parse(data: &[u8], path: &Path) -> Result<(Provenance, WordCounts)> {
             "the counts add up to {sum}, the header says {total}"
         )));
     }
-    Ok((
-        Provenance {
-            origin,
-            bytes_read,
-        },
-        counts,
-    ))
+    Ok((Provenance { origin, bytes_read }, counts))
 }
 
 /// Writes a counts file to `path` atomically (temporary file + rename: never a half-written
@@ -449,8 +447,11 @@ mod tests {
         assert_eq!(p2, prov);
         assert_eq!(c2.sorted(), counts.sorted());
         assert_eq!(write(&p2, &c2), bytes);
-        let (p3, c3) =
-            parse(&write(&Provenance::default(), &WordCounts::new()), Path::new("e")).unwrap();
+        let (p3, c3) = parse(
+            &write(&Provenance::default(), &WordCounts::new()),
+            Path::new("e"),
+        )
+        .unwrap();
         assert!(p3.origin.is_none() && c3.is_empty());
     }
 
