@@ -41,25 +41,6 @@ class SpecialRule(NamedTuple):
     allowed: list[str]
 
 
-def cache_key(allowed: object, disallowed: object, batch: bool) -> tuple[Any, ...] | None:
-    """A hashable stand-in for the arguments (equal keys: equal rules), or None when there is none
-    cheaply (then the rule is worked out afresh)."""
-    ka, kd = _key(allowed), _key(disallowed)
-    if ka is None or kd is None:
-        return None
-    return (ka, kd, batch)
-
-
-def _key(x: object) -> Any:
-    if isinstance(x, (str, frozenset)):
-        return (type(x) is str, x)
-    if isinstance(x, set):
-        return (False, frozenset(x))
-    if isinstance(x, tuple) and all(isinstance(t, str) for t in x):
-        return (None, x)
-    return None
-
-
 def special_rule(
     specials: frozenset[str], allowed: object, disallowed: object, *, batch: bool
 ) -> SpecialRule:

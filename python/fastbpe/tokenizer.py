@@ -296,9 +296,19 @@ class Tokenizer:
         Cached per tokenizer: working it out costs several times more than encoding a sentence,
         and most calls pass the same (default) arguments.
         """
-        key = args.cache_key(allowed_special, disallowed_special, batch)
+        a, d = allowed_special, disallowed_special
+        # A set behaves as the frozenset of its items; other unhashable arguments are worked
+        # out afresh each time. Equal hashable arguments behave alike, so they can share a rule.
+        if type(a) is set:
+            a = frozenset(a)
+        if type(d) is set:
+            d = frozenset(d)
+        key: Any = (a, d, batch)
         rules: dict[Any, args.SpecialRule] = self.__dict__.setdefault("_special_rules", {})
-        rule = rules.get(key) if key is not None else None
+        try:
+            rule = rules.get(key)
+        except TypeError:
+            rule = key = None
         if rule is None:
             specials = frozenset(self._special_tokens)
             rule = args.special_rule(specials, allowed_special, disallowed_special, batch=batch)
@@ -311,14 +321,18 @@ class Tokenizer:
     @staticmethod
     def _checked_text(rule: args.SpecialRule, text: object) -> str:
         """tiktoken's steps for one text: its type, the disallowed search, the allowed set."""
-        args.fail(rule.regex_failure)
-        text = _check_text(text)
-        if rule.disallowed is not None:
-            found = rule.disallowed.search(text)
+        if rule.regex_failure is not None:
+            args.fail(rule.regex_failure)
+        if type(text) is not str:
+            text = _check_text(text)
+        regex = rule.disallowed
+        if regex is not None:
+            found = regex.search(text)  # type: ignore[arg-type]
             if found is not None:
                 raise _disallowed_error(found.group())
-        args.fail(rule.late)
-        return text
+        if rule.late is not None:
+            args.fail(rule.late)
+        return text  # type: ignore[return-value]
 
     def _checked_batch(
         self, text: object, allowed_special: object, disallowed_special: object, num_threads: object
@@ -341,7 +355,8 @@ class Tokenizer:
         """`core_method(text, all_allowed, allowed, *extra)` under tiktoken's special-token rules,
         with lone surrogates made U+FFFD as tiktoken does."""
         rule = self._special_rule(allowed_special, disallowed_special, False)
-        args.fail(rule.early)
+        if rule.early is not None:
+            args.fail(rule.early)
         text = self._checked_text(rule, text)
         try:
             return core_method(text, rule.all_allowed, rule.allowed, *extra)
@@ -522,9 +537,10 @@ class Tokenizer:
     def encode_iterable(self, iterable: Iterable[str]) -> Iterator[int]:
         """Lazily encodes a stream of strings (e.g. a file's lines) in constant memory.
 
-        Yields the same ids as `encode("".join(iterable))`: text is buffered and cut only at
-        points where pre-tokenization is certain to split (just before whitespace that follows
-        a non-whitespace character, outside special tokens).
+        Yields the same ids as `encode("".join(iterable))`: text is buffered and cut only at the
+        core's safe cuts (rust/src/cut/README.md: before whitespace that follows a
+        non-whitespace character where the pattern allows it, or before a special token the
+        matcher takes; never inside one), the same rule as training and `encode_file`.
         """
         if isinstance(iterable, str):
             raise TypeError("encode_iterable expects an iterable of str (e.g. a file), not a str")
@@ -552,8 +568,9 @@ class Tokenizer:
             yield from self.encode(buf)
 
     def _safe_cut(self, buf: str) -> int:
-        """The last index where cutting `buf` cannot change the ids (0 when there is none)."""
-        return last_safe_cut(buf, self._special_tokens, gpt2_rules=self.pattern == GPT2_PATTERN)
+        """The last index where cutting `buf` cannot change the ids (0 when there is none), for a
+        stream that continues after `buf` (`encode` recognizes every special token, so all cut)."""
+        return last_safe_cut(buf, self._special_tokens, self.pattern)
 
     # ---------------------------------------------------------------- decoding
 
