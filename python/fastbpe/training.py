@@ -50,6 +50,7 @@ __all__ = [
     "train_from_counts",
 ]
 
+
 class ShortVocabularyWarning(UserWarning):
     """Training ran out of pairs to merge before reaching `vocab_size`."""
 
