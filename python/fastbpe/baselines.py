@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 from . import _fastbpe
-from ._text import fix_surrogates, last_safe_cut
+from ._text import fix_surrogates
 from .text_stream import read_blocks
 
 if TYPE_CHECKING:
@@ -238,6 +238,7 @@ class WordTokenizer(_Baseline):
         self.name = f"word-{'ws' if mode == 'whitespace' else 'gpt2'}({len(self._words)})"
         ranks = [(bytes((b,)), b) for b in range(256)]
         self._splitter = _fastbpe.CoreTokenizer.from_ranks(ranks, [], _PATTERNS[mode])
+        self._cuts = _fastbpe.SafeCuts(_PATTERNS[mode], [])
 
     @classmethod
     def from_counts(
@@ -309,10 +310,9 @@ class WordTokenizer(_Baseline):
         return ids.count(0) / len(ids) if ids else 0.0
 
     def _safe_cut(self, buf: str) -> int:
-        if self.mode == "gpt2":
-            return last_safe_cut(buf, (), gpt2_rules=True)
-        # No whitespace word contains whitespace: any cut before an ASCII space or newline is safe.
-        return max(buf.rfind(" "), buf.rfind("\n"), 0)
+        # The core's cut rule for this pattern (the one Tokenizer uses), so the words of a
+        # stream cut there equal the words of the whole text.
+        return int(self._cuts.last_cut_chars(buf.encode("utf-8", "surrogatepass")))
 
 
 def _word_counts(wc: Any) -> dict[str, int]:

@@ -10,6 +10,7 @@ Every tokenizer reads the file the same way: streamed in blocks cut where its id
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from collections.abc import Sequence
@@ -226,11 +227,11 @@ def plot(rows: Sequence[Stats], out: StrPath, title: str | None = None) -> None:
     ax.set_xlim(lo / 2, hi * 3)
     ax.set_ylim(0, max(ys) * 1.2 + 0.1)
     fig.tight_layout()
-    tmp = f"{os.fspath(out)}.{os.getpid()}.tmp.png"
+    buf = io.BytesIO()
     try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, out)
+        fig.savefig(buf, format="png")
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from . import _fastbpe
+
+    _fastbpe.write_file_atomic(os.fspath(out), buf.getvalue())  # all or nothing

@@ -349,16 +349,11 @@ def write_html(
 
 
 def write_page(path: StrPath, page: str) -> None:
-    """Writes an HTML page to a temporary name beside `path`, then renames it."""
-    p = os.fspath(path)
-    tmp = f"{p}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(page)
-        os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Writes an HTML page all or nothing (the core's atomic write: a unique temporary name
+    beside `path`, then a rename)."""
+    from . import _fastbpe
+
+    _fastbpe.write_file_atomic(os.fspath(path), page.encode("utf-8"))
 
 
 class TokenView:
