@@ -21,6 +21,8 @@ def run(args: argparse.Namespace) -> int:
         raise c.UserError(f"{path} is a directory; give a text file")
     if os.path.getsize(path) == 0:
         raise c.UserError(f"{path} is empty: nothing to compare")
+    if args.plot and os.path.isdir(args.plot):  # before the work, not after
+        raise c.UserError(f"--plot {args.plot}: is a directory; give a file name like out.png")
     rows = compare(path, args.tokenizer)
     if args.plot:
         plot(rows, args.plot, title=f"compression vs vocabulary size: {os.path.basename(path)}")
