@@ -85,6 +85,9 @@ class WordCounts:
     @property
     def bytes_read(self) -> int:
         """Input bytes counted (summed by `update`)."""
+    @property
+    def nbytes(self) -> int:
+        """Approximate bytes of memory held."""
     def save(self, path: _Path) -> None:
         """Writes a counts file (docs/cluster.md), atomically."""
     @staticmethod
@@ -144,7 +147,13 @@ def encode_files(
 class SafeCuts:
     """Where a byte stream may be cut for one pattern and set of recognized special tokens."""
 
-    def __init__(self, pattern: str | None = None, special_tokens: list[str] = ...) -> None: ...
+    def __init__(
+        self,
+        pattern: str | None = None,
+        special_tokens: list[str] = ...,
+        *,
+        special_only: bool = False,
+    ) -> None: ...
     @property
     def context(self) -> int: ...
     def next_cut(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
-_ASCII_SPACE = frozenset(" \t\n\r\x0b\x0c")
+from . import _fastbpe
 
 
 def fix_surrogates(text: str) -> str:
@@ -13,43 +14,27 @@ def fix_surrogates(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def last_safe_cut(text: str, special_tokens: Iterable[str], *, gpt2_rules: bool) -> int:
+@functools.lru_cache(maxsize=32)
+def _safe_cuts(pattern: str | None, specials: tuple[str, ...], special_only: bool) -> _fastbpe.SafeCuts:
+    return _fastbpe.SafeCuts(pattern, list(specials), special_only=special_only)
+
+
+def last_safe_cut(
+    text: str,
+    special_tokens: Iterable[str],
+    pattern: str | None = None,
+    *,
+    gpt2_rules: bool | None = None,
+) -> int:
     """The last index `i > 0` such that encoding `text[:i]` and `text[i:]` separately gives the same
-    ids as encoding `text`; 0 when there is none.
+    ids as encoding `text` followed by more text; 0 when there is none.
 
-    Always safe: right after a special token (nothing merges across it). With the GPT-2 pattern also:
-    before ASCII whitespace that follows a non-whitespace character, since no GPT-2 piece has
-    whitespace after a non-whitespace character, and the whitespace run is then matched the same
-    way from the cut on. A cut never falls inside a special token.
+    The rule is the core's (rust/src/cut/README.md), the same for training, `encode_file` and
+    `encode_iterable`: before a special token the matcher takes, or before whitespace after a
+    non-whitespace character where `pattern` (None: GPT-2's) allows it; never inside a special
+    token. `gpt2_rules=False` (older callers that do not know the pattern) cuts only before
+    special tokens; `gpt2_rules=True` is `pattern=None`.
     """
-    specials = [s for s in special_tokens if s]
-    longest = max((len(s) for s in specials), default=0)
-    # Only cut where every special token that could straddle the cut lies wholly in `text`.
-    limit = len(text) - longest
-    after_special = 0
-    for s in specials:
-        at = text.rfind(s, 0, limit)
-        while at != -1 and at + len(s) > limit:
-            at = text.rfind(s, 0, at)
-        if at != -1 and not _inside_special(text, at + len(s), specials, longest):
-            after_special = max(after_special, at + len(s))
-    if gpt2_rules:
-        i = min(limit, len(text) - 1)
-        while i > after_special:
-            if text[i] in _ASCII_SPACE and not text[i - 1].isspace():
-                if not _inside_special(text, i, specials, longest):
-                    return i
-            i -= 1
-    return after_special
-
-
-def _inside_special(text: str, cut: int, specials: list[str], longest: int) -> bool:
-    lo = max(0, cut - longest + 1)
-    window = text[lo : cut + longest]
-    for s in specials:
-        start = window.find(s)
-        while start != -1:
-            if lo + start < cut < lo + start + len(s):
-                return True
-            start = window.find(s, start + 1)
-    return False
+    specials = tuple(s for s in special_tokens if s)
+    cuts = _safe_cuts(None if gpt2_rules else pattern, specials, gpt2_rules is False)
+    return cuts.last_cut_chars(text.encode("utf-8", "surrogatepass"))

@@ -61,8 +61,8 @@ pub fn check_chunk_size(chunk_size: usize) -> Result<usize> {
 /// the input (instead of the allocator aborting the process).
 pub fn try_reserve(buf: &mut Vec<u8>, additional: usize, name: &str) -> Result<()> {
     buf.try_reserve(additional).map_err(|_| {
-        Error::value(format!(
-            "out of memory: cannot allocate {} more bytes to read {name}",
+        Error::OutOfMemory(format!(
+            "out of memory: cannot allocate {} bytes to read {name}",
             buf.len().saturating_add(additional)
         ))
     })

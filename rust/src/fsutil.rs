@@ -103,14 +103,14 @@ impl AtomicFile {
     pub fn file(&mut self) -> Result<&mut File> {
         self.file
             .as_mut()
-            .ok_or_else(|| Error::value("internal error: temporary file already closed"))
+            .ok_or_else(|| Error::Internal("temporary file already closed".into()))
     }
 
     /// Takes the file out (e.g. to move it to a writer thread); `commit` still works after it.
     pub fn take_file(&mut self) -> Result<File> {
         self.file
             .take()
-            .ok_or_else(|| Error::value("internal error: temporary file already taken"))
+            .ok_or_else(|| Error::Internal("temporary file already taken".into()))
     }
 
     /// Syncs the file (if still held) and renames it over the target.

@@ -147,7 +147,7 @@ pub fn encode_files(
         // The reader's sender is dropped and every task has finished: the writer sees the end.
         let written = writer
             .join()
-            .unwrap_or_else(|_| Err(Error::value("internal error: the writer thread panicked")));
+            .unwrap_or_else(|_| Err(Error::Internal("the writer thread panicked".into())));
         (written, reader_result)
     });
     // Ends the progress line whatever happened, so an error message starts on a fresh line.
@@ -157,8 +157,8 @@ pub fn encode_files(
     let (tokens, chunks, bytes) = written?;
     let chunks_read = reader_result?;
     if chunks != chunks_read {
-        return Err(Error::value(format!(
-            "internal error: {chunks_read} chunks read but {chunks} written"
+        return Err(Error::Internal(format!(
+            "{chunks_read} chunks read but {chunks} written"
         )));
     }
     monitor.check()?;

@@ -128,7 +128,7 @@ impl<'a> Job<'a> {
         let text = chunk::decode(data, self.utf8, context, offset)?;
         let mut ids = Vec::new();
         ids.try_reserve(text.len() / 3 + 16).map_err(|_| {
-            Error::value(format!(
+            Error::OutOfMemory(format!(
                 "out of memory: cannot hold the ids of a chunk of {context}"
             ))
         })?;

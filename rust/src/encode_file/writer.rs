@@ -61,8 +61,8 @@ pub fn write_in_order<W: Write + Seek>(
             }
         }
         if let Some((&seq, _)) = pending.iter().next() {
-            return Err(Error::value(format!(
-                "internal error: piece {next} missing before {seq}"
+            return Err(Error::Internal(format!(
+                "piece {next} missing before {seq}"
             )));
         }
         let mut out = out.into_inner().map_err(|e| io(e.into_error()))?;
@@ -98,7 +98,7 @@ impl Permits {
         let mut state = self
             .state
             .lock()
-            .map_err(|_| Error::value("internal error: lock poisoned"))?;
+            .map_err(|_| Error::Internal("lock poisoned".into()))?;
         loop {
             monitor.check()?;
             if state.1 {
@@ -112,7 +112,7 @@ impl Permits {
             state = self
                 .cv
                 .wait_timeout(state, Duration::from_millis(50))
-                .map_err(|_| Error::value("internal error: lock poisoned"))?
+                .map_err(|_| Error::Internal("lock poisoned".into()))?
                 .0;
         }
     }

@@ -30,12 +30,21 @@ pub struct SafeCuts {
 
 #[pymethods]
 impl SafeCuts {
+    /// `special_only`: cut only before special tokens, whatever the pattern (for callers that
+    /// do not know the pattern).
     #[new]
-    #[pyo3(signature = (pattern=None, special_tokens=Vec::new()))]
-    fn new(pattern: Option<&str>, special_tokens: Vec<String>) -> PyResult<Self> {
-        Ok(SafeCuts {
-            cutter: cutter(pattern, &special_tokens)?,
-        })
+    #[pyo3(signature = (pattern=None, special_tokens=Vec::new(), *, special_only=false))]
+    fn new(
+        pattern: Option<&str>,
+        special_tokens: Vec<String>,
+        special_only: bool,
+    ) -> PyResult<Self> {
+        let cutter = if special_only {
+            Cutter::new(&special_tokens, cut::CutRule::SpecialOnly).py_err()?
+        } else {
+            cutter(pattern, &special_tokens)?
+        };
+        Ok(SafeCuts { cutter })
     }
 
     /// Bytes of context on each side that deciding one position reads.
