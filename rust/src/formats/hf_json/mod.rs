@@ -7,8 +7,8 @@
 //!
 //! * `pre_tokenizer`: `ByteLevel` (GPT-2's regex, no prefix space), or `Sequence[Split(Regex,
 //!   "Isolated"), ByteLevel(use_regex=false)]` (any pattern);
-//! * `model`: `BPE` without dropout, word prefixes/suffixes or byte fallback; `unk_token` and
-//!   `fuse_unk` are accepted because byte-level BPE has every byte, so nothing is unknown;
+//! * `model`: `BPE` without dropout or word prefixes/suffixes; `unk_token`, `fuse_unk` and
+//!   `byte_fallback` are accepted because byte-level BPE has every byte, so nothing is unknown;
 //! * `decoder`: `ByteLevel`; `post_processor`: none or `ByteLevel` (it only trims offsets);
 //!   no `normalizer`, `truncation` or `padding`;
 //! * `added_tokens`: special tokens without `lstrip`/`rstrip`/`single_word`;

@@ -295,9 +295,9 @@ fn model_options(model: &Map<String, Value>) -> std::result::Result<bool, Msg> {
             }
         }
     }
-    if flag(model, "byte_fallback", false, "model")? {
-        return Err("model byte_fallback=true is not supported".into());
-    }
+    // Byte fallback, like unk_token, acts only on a character the vocab lacks; byte-level BPE
+    // has all 256 (fastbpe requires them), so it never acts.
+    flag(model, "byte_fallback", false, "model")?;
     match model.get("unk_token") {
         None | Some(Value::Null) | Some(Value::String(_)) => {}
         Some(v) => {
