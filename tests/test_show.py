@@ -65,8 +65,7 @@ def check_rendering(tok, text: str) -> None:
     want = fix_surrogates(text).encode("utf-8")
     assert b"".join(p.bytes for p in ps) == want
     for p in ps:
-        if not p.special:
-            assert unrender(p.runs) == p.bytes
+        assert unrender(p.runs) == p.bytes
     colored = render_terminal(ps, color=True)
     plain = render_terminal(ps, color=False)
     assert "\x1b" not in plain

@@ -107,14 +107,9 @@ def pieces(tok: Any, text: str) -> list[Piece]:
         raise TypeError(f"expected text as str, got {type(text).__name__}")
     text = fix_surrogates(text)
     ids, tbytes, specials = _encode(tok, text)
-    out = []
-    for i, b in zip(ids, tbytes):
-        if i in specials:
-            runs: tuple[tuple[str, str], ...] = ((TEXT, b.decode("utf-8", "replace")),)
-            out.append(Piece(i, b, True, runs))
-        else:
-            out.append(Piece(i, b, False, runs_of(b)))
-    return out
+    # Special tokens are drawn like any token (their whitespace and controls marked too), in
+    # their own style.
+    return [Piece(i, b, i in specials, runs_of(b)) for i, b in zip(ids, tbytes)]
 
 
 # ----------------------------------------------------------------------------- terminal
