@@ -55,12 +55,27 @@ if TYPE_CHECKING:
 
 StrPath = Union[str, "os.PathLike[str]"]
 
-__all__ = ["MANIFEST", "encode_files", "manifest_paths", "train"]
+__all__ = ["MANIFEST", "count", "encode_files", "manifest_paths", "train"]
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 DEFAULT_SHARD_BYTES = 64 << 20
 
+
+def _register_sizeof() -> None:
+    """Dask sizes results with `dask.sizeof` (memory limits, spilling, transfer accounting); by
+    default a WordCounts would count as ~100 bytes. Runs on import, on the client and on every
+    worker (they import this module to run its tasks)."""
+    try:
+        from dask.sizeof import sizeof
+    except ImportError:  # pragma: no cover (fastbpe.dask is only useful with dask)
+        return
+    from .training import WordCounts
+
+    sizeof.register(WordCounts)(lambda counts: counts.nbytes)
+
+
+_register_sizeof()
 
 # ----------------------------------------------------------------------------- tasks (workers)
 
@@ -235,27 +250,22 @@ def _shard_name(shard: _shards.Shard) -> str:
     return f"shard {shard.index} of {shard.count} ({shard.nbytes:,} bytes of {where or 'nothing'})"
 
 
-def train(
+def count(
     paths: Sequence[StrPath],
-    vocab_size: int,
     special_tokens: Sequence[str] = (),
     *,
     client: Any = None,
     shard_bytes: int = DEFAULT_SHARD_BYTES,
     pattern: str | None = None,
-    min_frequency: int = 0,
     errors: str = "strict",
     split_every: int = 8,
     progress: bool = True,
-) -> Tokenizer:
-    """Trains on `paths` with the counting on a Dask cluster: exactly `fastbpe.train(paths,
-    vocab_size, special_tokens, pattern=pattern)` (see the module docstring)."""
-    from .counts import tokenizer_from_counts
-    from .training import _check_vocab_fits, _check_vocab_size
-
+) -> WordCounts:
+    """The counting step of `train` alone: the shards are counted and the counts added up in a
+    tree on the workers; returns the merged counts (equal to `fastbpe.count_words(paths, ...)`;
+    save them with ``.save(path)`` for ``fastbpe train --from-counts``)."""
     specials = _specials(special_tokens)
-    _check_vocab_fits(_check_vocab_size(vocab_size), specials)
-    if not isinstance(split_every, int) or split_every < 2:
+    if not isinstance(split_every, int) or isinstance(split_every, bool) or split_every < 2:
         raise ValueError(f"split_every must be an int >= 2, got {split_every!r}")
     tag = uuid.uuid4().hex[:10]
     with _client(client) as cl:
@@ -279,10 +289,43 @@ def train(
         total = sum(s.nbytes for s in plan)
         _wait(cl, counting, sizes, _Progress("counted", len(plan), total, progress), names)
         try:
-            counts = level[0].result()
+            return level[0].result()  # type: ignore[no-any-return]
         except BaseException as e:
             cl.cancel(level)
             raise _explain(e, names) from None
+
+
+def train(
+    paths: Sequence[StrPath],
+    vocab_size: int,
+    special_tokens: Sequence[str] = (),
+    *,
+    client: Any = None,
+    shard_bytes: int = DEFAULT_SHARD_BYTES,
+    pattern: str | None = None,
+    min_frequency: int = 0,
+    errors: str = "strict",
+    split_every: int = 8,
+    progress: bool = True,
+) -> Tokenizer:
+    """Trains on `paths` with the counting on a Dask cluster (`count`) and the merge loop here:
+    exactly `fastbpe.train(paths, vocab_size, special_tokens, pattern=pattern)` (see the module
+    docstring)."""
+    from .counts import tokenizer_from_counts
+    from .training import _check_vocab_fits, _check_vocab_size
+
+    specials = _specials(special_tokens)
+    _check_vocab_fits(_check_vocab_size(vocab_size), specials)  # before any work
+    counts = count(
+        paths,
+        specials,
+        client=client,
+        shard_bytes=shard_bytes,
+        pattern=pattern,
+        errors=errors,
+        split_every=split_every,
+        progress=progress,
+    )
     return tokenizer_from_counts(counts, vocab_size, specials, min_frequency=min_frequency)
 
 
