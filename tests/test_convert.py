@@ -9,6 +9,8 @@ import fastbpe
 import pytest
 from fastbpe import convert
 from fastbpe.io import load, save
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 EOT = "<|endoftext|>"
 
@@ -179,3 +181,151 @@ def test_hf_merges_follow_fastbpe_rule_not_merge_list(tmp_path):
     p = tmp_path / "t.json"
     convert.save_hf(tok, p)
     assert _hf_ids(p, "abcd xabcd") == tok.encode("abcd xabcd")
+
+
+# ----------------------------------------------------------------------------- exact interop
+
+
+def _sha256(p) -> str:
+    import hashlib
+
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("source", ["ranks", "merges"])
+def test_gpt2_vocab_merges_are_byte_identical(tmp_path, gpt2_from_ranks, gpt2_fastbpe, gpt2_files,
+                                              source):
+    """vocab.json == GPT-2's encoder.json and merges.txt == vocab.bpe, byte for byte (tiktoken's
+    pinned SHA-256 accepts them), whether GPT-2 came from ranks or from its own files."""
+    tok = gpt2_from_ranks if source == "ranks" else gpt2_fastbpe
+    v, m = convert.save_vocab_merges(tok, tmp_path / "gpt2")
+    assert _sha256(v) == _sha256(gpt2_files["encoder.json"])
+    assert _sha256(m) == _sha256(gpt2_files["vocab.bpe"])
+
+
+def test_hf_export_holds_the_real_merge_list(tmp_path, gpt2_from_ranks, gpt2_files):
+    """50,000 merges, GPT-2's own, in order (recovered from the ranks), not every split."""
+    p = tmp_path / "tokenizer.json"
+    convert.save_hf(gpt2_from_ranks, p)
+    merges = json.loads(p.read_text(encoding="utf-8"))["model"]["merges"]
+    lines = gpt2_files["vocab.bpe"].read_text(encoding="utf-8").splitlines()[1:]
+    assert len(merges) == 50_000
+    assert [" ".join(m) for m in merges] == lines
+
+
+def test_transformers_from_pretrained_gets_special_tokens(tmp_path, gpt2_fastbpe, trained, sample):
+    import transformers
+
+    for tok, d in ((gpt2_fastbpe, tmp_path / "gpt2"), (trained, tmp_path / "trained")):
+        d.mkdir()
+        save(tok, d / "tokenizer.json")  # the name says HF; the configs go beside it
+        assert {"tokenizer_config.json", "special_tokens_map.json"} <= set(os.listdir(d))
+        for cls in (transformers.AutoTokenizer, transformers.PreTrainedTokenizerFast):
+            hf = cls.from_pretrained(str(d))
+            assert hf.eos_token == EOT and hf.eos_token_id == tok.special_tokens[EOT]
+            assert hf.bos_token == EOT and hf.unk_token == EOT
+            assert hf(sample)["input_ids"] == tok.encode(sample, allowed_special="all")
+            assert hf.decode(hf(sample)["input_ids"]) == sample
+    hf = transformers.AutoTokenizer.from_pretrained(str(tmp_path / "trained"))
+    assert hf.pad_token == "<|pad|>" and hf.pad_token_id == trained.special_tokens["<|pad|>"]
+
+
+def test_format_from_the_name(tmp_path, trained, sample):
+    """tokenizer.json -> HF, *.tiktoken -> tiktoken, a directory -> vocab.json + merges.txt,
+    else fastbpe's own (issue 14: `convert -o tokenizer.json` used to write fastbpe's format)."""
+    cases = {
+        "tokenizer.json": "hf",
+        "x.tiktoken": "tiktoken",
+        "some/dir/": "vocab-merges",
+        "tok.json": "fastbpe",
+        "tok": "fastbpe",
+    }
+    for name, fmt in cases.items():
+        assert fastbpe.save_format_for(name) == fmt, name
+    (tmp_path / "existing").mkdir()
+    assert fastbpe.save_format_for(tmp_path / "existing") == "vocab-merges"
+    save(trained, tmp_path / "tokenizer.json")
+    assert _hf_ids(tmp_path / "tokenizer.json", sample) == trained.encode(sample)
+    save(trained, tmp_path / "existing")
+    assert {"vocab.json", "merges.txt"} <= set(os.listdir(tmp_path / "existing"))
+
+
+@pytest.mark.parametrize("fmt", ["fastbpe", "hf", "tiktoken"])
+def test_saving_over_a_symlink_writes_its_target(tmp_path, trained, sample, fmt):
+    real = tmp_path / "real" / "tok.file"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    link = tmp_path / "link.file"
+    link.symlink_to(real)
+    save(trained, link, format=fmt)
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    back = load(real, special_tokens=trained.special_tokens) if fmt == "tiktoken" else load(real)
+    assert back.encode(sample) == trained.encode(sample)
+    assert set(os.listdir(tmp_path)) == {"real", "link.file"}  # no temporary file left
+    assert os.listdir(real.parent) == ["tok.file"]
+
+
+def _files(d) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(d.iterdir()) if p.is_file()}
+
+
+@pytest.mark.parametrize("fmt,blocker", [("vocab-merges", "merges.txt"),
+                                         ("vocab-merges", "vocab.json"),
+                                         ("hf", "special_tokens_map.json"),
+                                         ("hf", "tokenizer_config.json")])
+def test_multi_file_save_is_all_or_nothing(tmp_path, trained, gpt2_fastbpe, fmt, blocker):
+    """A failure while replacing the second (or first) file of a save leaves the old files as they
+    were: here a directory stands where one of the files goes (the rename over it fails). The
+    fault at every single step is injected in rust/src/formats/commit.rs's unit test."""
+    d = tmp_path / "out"
+    target = d if fmt == "vocab-merges" else d / "tokenizer.json"
+    d.mkdir()
+    save(gpt2_fastbpe, target, format=fmt)  # the old tokenizer
+    (d / blocker).unlink()
+    (d / blocker).mkdir()
+    (d / blocker / "keep").write_bytes(b"x")
+    before = _files(d)
+    with pytest.raises(OSError) as info:
+        save(trained, target, format=fmt)
+    assert blocker in str(info.value)
+    assert _files(d) == before  # nothing replaced, no temporary or backup file left
+
+
+# ----------------------------------------------------------------------------- duplicates
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_duplicates_are_refused_in_every_format(tmp_path_factory, data):
+    """The same token (or JSON key) twice: tiktoken keeps the last line, json keeps the last key,
+    so a file with a repeat means different tokenizers to different readers. fastbpe refuses it,
+    naming the file."""
+    d = tmp_path_factory.mktemp("dup")
+    ranks = {bytes([b]): b for b in range(256)} | {b"ab": 256, b"abc": 257, b" t": 258}
+    tok = fastbpe.Tokenizer.from_ranks(ranks, {EOT: 259})
+    # .tiktoken: repeat one line (same bytes, another rank; or exactly the same line).
+    p = d / "t.tiktoken"
+    save(tok, p)
+    lines = p.read_bytes().splitlines(keepends=True)
+    i = data.draw(st.integers(0, len(lines) - 1))
+    same_rank = data.draw(st.booleans())
+    extra = lines[i] if same_rank else lines[i].split(b" ")[0] + b" 999\n"
+    p.write_bytes(b"".join(lines) + extra)
+    with pytest.raises(ValueError, match=r"t\.tiktoken.*(also on line)"):
+        fastbpe.Tokenizer.from_tiktoken_file(p)
+    # fastbpe's own file and vocab.json: one key written twice.
+    native = d / "tok.json"
+    save(tok, native)
+    text = native.read_text(encoding="utf-8")
+    key = data.draw(st.sampled_from(['"0"', '"97"', '"256"', '"258"']))
+    native.write_text(text.replace(f"    {key}: ", f"    {key}: \"AA==\",\n    {key}: ", 1))
+    with pytest.raises(ValueError, match=r"tok\.json.*twice"):
+        load(native)
+    vm = d / "vm"
+    save(tok, vm, format="vocab-merges")
+    vocab = json.loads((vm / "vocab.json").read_text(encoding="utf-8"))
+    k = data.draw(st.sampled_from(sorted(vocab)))
+    raw = (vm / "vocab.json").read_text(encoding="utf-8")
+    (vm / "vocab.json").write_text(raw[:-1] + f", {json.dumps(k)}: {vocab[k]}}}", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"vocab\.json.*twice"):
+        load(vm)
