@@ -137,9 +137,9 @@ def encode_files(
     allowed: Sequence[str] | None = None,
     separator: int | None = None,
     errors: str = "strict",
-    threads: int = 0,
-    chunk_size: int = 0,
-    in_flight: int = 0,
+    threads: int | None = None,
+    chunk_size: int | None = None,
+    in_flight: int | None = None,
     progress: bool = False,
 ) -> dict[str, Any]:
     """Stats: bytes, tokens, chunks, files, dtype, format, seconds."""
@@ -172,7 +172,6 @@ def next_safe_cut(
 ) -> int | None: ...
 def write_file_atomic(path: _Path, data: bytes) -> None: ...
 def load_native(path: _Path) -> tuple[CoreTokenizer, str | None]: ...
-def save_native(tokenizer: CoreTokenizer, path: _Path, name: str | None = None) -> None: ...
 def native_to_string(tokenizer: CoreTokenizer, name: str | None = None) -> str: ...
 def native_from_string(text: str) -> tuple[CoreTokenizer, str | None]: ...
 

@@ -108,8 +108,6 @@ def encode_file(
         if unknown:
             raise ValueError(f"not special tokens of this tokenizer: {unknown}")
     sep = _resolve_separator(tok, separator)
-    if threads is not None and (not isinstance(threads, int) or threads < 1):
-        raise ValueError(f"threads must be a positive int or None, got {threads!r}")
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
         raise ValueError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
     show = sys.stderr.isatty() if progress is None else bool(progress)
@@ -125,7 +123,7 @@ def encode_file(
             allowed=allowed,
             separator=sep,
             errors=errors,
-            threads=threads or 0,
+            threads=threads,
             chunk_size=chunk_size or 0,
             progress=show,
         )

@@ -113,7 +113,7 @@ pub fn encode_files(
 
     let mut out = AtomicFile::create(output)?;
     // `parallel::pool`, not rayon's global pool: it is rebuilt after fork() (multiprocessing).
-    let pool = parallel::pool(Some(opts.threads))?;
+    let pool = parallel::pool(opts.threads)?;
     let workers = pool.current_num_threads();
     let in_flight = if opts.in_flight > 0 {
         opts.in_flight

@@ -120,8 +120,8 @@ pub struct EncodeFileOptions {
     /// Nominal chunk size in bytes (chunks end at the first safe cut after it); at most
     /// `chunk::MAX_CHUNK_SIZE`.
     pub chunk_size: usize,
-    /// Worker threads; 0 uses all cores.
-    pub threads: usize,
+    /// Worker threads; `None` uses all cores (`crate::parallel::threads`).
+    pub threads: Option<usize>,
     /// Most chunks alive at once; 0 picks `2 * threads + 2`.
     pub in_flight: usize,
 }
@@ -135,7 +135,7 @@ impl Default for EncodeFileOptions {
             separator: None,
             utf8: Utf8Mode::Strict,
             chunk_size: chunk::DEFAULT_CHUNK_SIZE,
-            threads: 0,
+            threads: None,
             in_flight: 0,
         }
     }

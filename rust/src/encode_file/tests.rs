@@ -86,7 +86,7 @@ fn chunked_equals_whole_for_many_chunk_sizes() {
             let out = dir.join(format!("out{seed}_{chunk_size}.npy"));
             let opts = EncodeFileOptions {
                 chunk_size,
-                threads: 2,
+                threads: Some(2),
                 in_flight: 3,
                 ..Default::default()
             };
@@ -121,7 +121,7 @@ fn errors_leave_no_output_and_name_the_offset() {
     let out = dir.join("out.bin");
     let opts = EncodeFileOptions {
         chunk_size: 100,
-        threads: 2,
+        threads: Some(2),
         ..Default::default()
     };
     let err = encode_files(
@@ -238,7 +238,7 @@ fn crlf_and_newline_free_inputs_are_still_chunked() {
             let out = dir.join(format!("out{i}.npy"));
             let opts = EncodeFileOptions {
                 chunk_size,
-                threads: 2,
+                threads: Some(2),
                 ..Default::default()
             };
             let st = encode_files(
