@@ -309,6 +309,13 @@ def test_progress_redraws_on_a_terminal_and_is_plain_lines_in_a_log(tmp_path):
     text = log.read_text()
     assert text.splitlines()[0].startswith("counting") and "merging" in text
     assert "\r" not in text and "\x1b" not in text, repr(text)
+    # Periodic lines (every 5 s by default; here as often as progress moves), still plain.
+    env = {**os.environ, "FASTBPE_PROGRESS_INTERVAL": "0"}
+    with open(log, "wb") as f:
+        subprocess.run([sys.executable, "-c", train], stderr=f, check=True, timeout=120, env=env)
+    lines = log.read_text().splitlines()
+    assert sum(x.startswith("merging") for x in lines) > 10, lines
+    assert not any(c in x for x in lines for c in "\r\x1b"), lines
 
 
 def test_train_warns_when_the_vocabulary_comes_out_short(tmp_path):

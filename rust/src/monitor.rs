@@ -4,8 +4,9 @@
 //! sets when Ctrl-C arrives; the work notices it at its next check and returns `Error::Interrupted`.
 //! Progress, only when enabled, goes to stderr in one of two styles chosen once per monitor: on a
 //! terminal, one line redrawn in place (`\r`, erase-line) at most 10 times a second; otherwise (a
-//! log file, a pipe, a notebook) plain lines, one every `LINE_INTERVAL` and one when a phase ends,
-//! with no control characters, so logs stay readable.
+//! log file, a pipe, a notebook) plain lines, one every `LINE_INTERVAL` (or
+//! `$FASTBPE_PROGRESS_INTERVAL` seconds) and one when a phase ends, with no control characters, so
+//! logs stay readable.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -36,8 +37,10 @@ pub enum Style {
     Lines,
 }
 
-/// Plain-line style: at most one line per this long (plus each phase's final line).
+/// Plain-line style: at most one line per this long (plus each phase's final line), unless
+/// `$FASTBPE_PROGRESS_INTERVAL` (seconds) says otherwise: long runs may want fewer lines.
 const LINE_INTERVAL: Duration = Duration::from_secs(5);
+const LINE_INTERVAL_VAR: &str = "FASTBPE_PROGRESS_INTERVAL";
 /// Terminal style: redraws at most this often.
 const REDRAW_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -45,6 +48,7 @@ pub struct Monitor {
     cancelled: AtomicBool,
     show_progress: bool,
     style: Style,
+    interval: Duration,
     done: AtomicU64,
     phase: Mutex<Option<Phase>>,
 }
@@ -67,10 +71,16 @@ impl Monitor {
     }
 
     pub fn with_style(show_progress: bool, style: Style) -> Self {
+        let interval = match style {
+            Style::Redraw => REDRAW_INTERVAL,
+            Style::Lines if show_progress => line_interval(std::env::var(LINE_INTERVAL_VAR).ok()),
+            Style::Lines => LINE_INTERVAL,
+        };
         Monitor {
             cancelled: AtomicBool::new(false),
             show_progress,
             style,
+            interval,
             done: AtomicU64::new(0),
             phase: Mutex::new(None),
         }
@@ -114,7 +124,7 @@ impl Monitor {
                 started: now,
                 // Redraw style: draw at once. Line style: the first line after one interval.
                 last_draw: match self.style {
-                    Style::Redraw => now.checked_sub(REDRAW_INTERVAL).unwrap_or(now),
+                    Style::Redraw => now.checked_sub(self.interval).unwrap_or(now),
                     Style::Lines => now,
                 },
             });
@@ -160,11 +170,7 @@ impl Monitor {
             return;
         };
         let now = Instant::now();
-        let interval = match self.style {
-            Style::Redraw => REDRAW_INTERVAL,
-            Style::Lines => LINE_INTERVAL,
-        };
-        if !last && now.duration_since(phase.last_draw) < interval {
+        if !last && now.duration_since(phase.last_draw) < self.interval {
             return;
         }
         phase.last_draw = now;
@@ -174,6 +180,15 @@ impl Monitor {
         let _ = err.write_all(framed(self.style, &line, last).as_bytes());
         let _ = err.flush();
     }
+}
+
+/// The plain-line interval from `$FASTBPE_PROGRESS_INTERVAL` (seconds, >= 0); the default when
+/// unset or not a number.
+fn line_interval(var: Option<String>) -> Duration {
+    var.and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(1e6)))
+        .unwrap_or(LINE_INTERVAL)
 }
 
 /// `line` as written to stderr: redrawn in place on a terminal, a whole plain line otherwise.
@@ -246,6 +261,19 @@ mod tests {
                 );
                 assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
             }
+        }
+    }
+
+    #[test]
+    fn line_interval_from_the_environment() {
+        assert_eq!(line_interval(None), LINE_INTERVAL);
+        assert_eq!(
+            line_interval(Some("0.5".into())),
+            Duration::from_millis(500)
+        );
+        assert_eq!(line_interval(Some("0".into())), Duration::ZERO);
+        for bad in ["", "x", "-1", "nan", "inf"] {
+            assert_eq!(line_interval(Some(bad.into())), LINE_INTERVAL, "{bad}");
         }
     }
 
