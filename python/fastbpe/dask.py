@@ -366,21 +366,14 @@ def encode_files(
     ``manifest.json`` (written last); returns the manifest's path. See the module docstring."""
     import numpy as np
 
-    from .token_files import _dtype_name, _resolve_separator
+    from .token_files import _dtype_name, _resolve_allowed, _resolve_separator
 
     if format not in FORMATS:
         raise ValueError(f"unknown token format {format!r}; choose one of {', '.join(FORMATS)}")
     out = os.path.abspath(os.fspath(out_dir))
     files = [os.path.abspath(os.fspath(p)) for p in paths]
-    if allowed_special == "all":
-        recognized = sorted(tokenizer.special_tokens)
-    else:
-        if isinstance(allowed_special, str):
-            raise TypeError('allowed_special must be "all" or a collection of special tokens')
-        recognized = sorted(allowed_special)
-        unknown = [s for s in recognized if s not in tokenizer.special_tokens]
-        if unknown:
-            raise ValueError(f"not special tokens of this tokenizer: {unknown}")
+    allowed = _resolve_allowed(tokenizer, allowed_special)
+    recognized = sorted(tokenizer.special_tokens) if allowed is None else allowed
     _resolve_separator(tokenizer, separator)  # a bad separator fails before any work
     dt = _dtype_name(dtype) if dtype is not None else np.dtype(tokenizer.numpy_dtype).name
     spec = {
@@ -389,7 +382,7 @@ def encode_files(
         "format": format,
         "dtype": dt,
         "shard_bytes": shard_bytes,
-        "allowed_special": "all" if allowed_special == "all" else recognized,
+        "allowed_special": "all" if allowed is None else allowed,
         "separator": separator,
         "errors": errors,
     }
@@ -414,7 +407,7 @@ def encode_files(
     options = {
         "format": format,
         "dtype": dt,
-        "allowed_special": allowed_special if allowed_special == "all" else recognized,
+        "allowed_special": "all" if allowed is None else allowed,
         "separator": separator,
         "errors": errors,
     }

@@ -312,11 +312,18 @@ def encode_shard(
 
     import numpy as np
 
-    from .token_files import EncodeFileResult, _doc_token, _dtype_name, _resolve_separator
+    from .token_files import (
+        EncodeFileResult,
+        _doc_token,
+        _dtype_name,
+        _resolve_allowed,
+        _resolve_separator,
+    )
     from .token_formats import write_tokens
 
     start = time.perf_counter()
-    recognized = sorted(tok.special_tokens) if allowed_special == "all" else sorted(allowed_special)
+    allowed = _resolve_allowed(tok, allowed_special)
+    recognized = sorted(tok.special_tokens) if allowed is None else allowed
     sep = _resolve_separator(tok, separator)
     dt = _dtype_name(dtype) if dtype is not None else np.dtype(tok.numpy_dtype).name
     out = os.fspath(output)
@@ -360,7 +367,6 @@ def encode_shard(
             flush()
         return n_in
 
-    allowed = None if allowed_special == "all" else recognized
     doc = sep if sep is not None else _doc_token(tok, allowed)
     # format=None: the plain file named by the extension, as encode_file writes it (no index).
     written, n_in = write_tokens(out, fmt, dt, doc, produce, index=format is not None)

@@ -97,16 +97,7 @@ def encode_file(
         if not isinstance(p, str):
             raise TypeError(f"input paths must be str or os.PathLike, got {type(p).__name__}")
     dt = None if dtype is None else _dtype_name(dtype)
-    allowed: list[str] | None
-    if allowed_special == "all":
-        allowed = None
-    else:
-        if isinstance(allowed_special, str):
-            raise TypeError('allowed_special must be "all" or a collection of special tokens')
-        allowed = sorted(allowed_special)
-        unknown = [s for s in allowed if s not in tok.special_tokens]
-        if unknown:
-            raise ValueError(f"not special tokens of this tokenizer: {unknown}")
+    allowed = _resolve_allowed(tok, allowed_special)
     sep = _resolve_separator(tok, separator)
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
         raise ValueError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
@@ -147,6 +138,19 @@ def encode_file(
         chunks=int(stats["chunks"]),
         seconds=float(stats["seconds"]),
     )
+
+
+def _resolve_allowed(tok: Tokenizer, allowed_special: Any) -> list[str] | None:
+    """The special tokens to recognize: None for all of them, else a checked, sorted list."""
+    if allowed_special == "all":
+        return None
+    if isinstance(allowed_special, str):
+        raise TypeError('allowed_special must be "all" or a collection of special tokens')
+    allowed = sorted(allowed_special)
+    unknown = [s for s in allowed if s not in tok.special_tokens]
+    if unknown:
+        raise ValueError(f"not special tokens of this tokenizer: {unknown}")
+    return allowed
 
 
 def _resolve_separator(tok: Tokenizer, separator: str | int | None) -> int | None:
