@@ -203,26 +203,15 @@ def _dtype_name(dtype: Any) -> str:
 
 
 def load_tokens(
-    path: StrPath, dtype: Any = None, *, mmap: bool = True
+    path: StrPath, dtype: Any = None, *, mmap: bool = True, format: str | None = None
 ) -> npt.NDArray[np.unsignedinteger[Any]]:
     """A token file as a 1-D numpy array, memory-mapped by default.
 
     `.npy` files carry their dtype; a raw `.bin` file needs `dtype` (`numpy.uint16` or
-    `numpy.uint32`, default `uint16`, the usual case).
+    `numpy.uint32`, default `uint16`, the usual case). llm.c files (by their header) and Megatron
+    datasets (``PREFIX``, ``PREFIX.bin`` or ``PREFIX.idx``) are read too: the one reader is
+    `fastbpe.token_formats.load_tokens`.
     """
-    import numpy as np
+    from .token_formats import load_tokens as load
 
-    p = os.fspath(path)
-    with open(p, "rb") as f:
-        is_npy = f.read(6) == b"\x93NUMPY"
-    if is_npy:
-        return np.load(p, mmap_mode="r" if mmap else None)
-    dt = np.dtype(_dtype_name(dtype if dtype is not None else np.uint16)).newbyteorder("<")
-    size = os.path.getsize(p)
-    if size % dt.itemsize:
-        raise ValueError(f"{p}: {size} bytes is not a whole number of {dt.name} ids; wrong dtype?")
-    if size == 0:
-        return np.zeros(0, dtype=dt)
-    if mmap:
-        return np.memmap(p, dtype=dt, mode="r")
-    return np.fromfile(p, dtype=dt)
+    return load(path, dtype, mmap=mmap, format=format)  # type: ignore[no-any-return]
