@@ -172,39 +172,22 @@ def test_bad_specs_and_paths(tmp_path):
         shards.plan([str(tmp_path)], n_shards=2)
 
 
-@pytest.mark.parametrize("fmt", [None, "megatron"])
-def test_cli_encode_shards_concatenate_to_the_whole(tmp_path, fmt):
+@pytest.mark.parametrize(
+    "fmt, flags",
+    [(None, ["--separator", "<|endoftext|>"]), ("megatron", []), (None, ["--no-special"])],
+)
+def test_cli_encode_shards_concatenate_to_the_whole(tmp_path, fmt, flags):
     paths = write(
         str(tmp_path),
         ["The cat sat.\n<|endoftext|>A dog ran.\n" * 400, "", "tail é世 words " * 300],
     )
     whole = str(tmp_path / "whole.npy")
-    assert (
-        main(["encode", "-t", "gpt2", *paths, "-o", whole, "--separator", "<|endoftext|>", "-q"])
-        == 0
-    )
+    assert main(["encode", "-t", "gpt2", *paths, "-o", whole, "-q", *flags]) == 0
     parts = []
     for i in range(4):
         out = str(tmp_path / (f"s{i}" if fmt else f"s{i}.bin"))
         extra = ["--format", fmt] if fmt else []
-        assert (
-            main(
-                [
-                    "encode",
-                    "-t",
-                    "gpt2",
-                    *paths,
-                    "--shard",
-                    f"{i}/4",
-                    "-o",
-                    out,
-                    "--separator",
-                    "<|endoftext|>",
-                    "-q",
-                    *extra,
-                ]
-            )
-            == 0
-        )
+        args = ["encode", "-t", "gpt2", *paths, "--shard", f"{i}/4", "-o", out, "-q"]
+        assert main(args + flags + extra) == 0
         parts.append(fastbpe.token_formats.load_tokens(out + ".bin" if fmt else out))
     assert np.array_equal(np.concatenate(parts), np.load(whole))
