@@ -11,6 +11,10 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
+// Relative to this file, so the path holds when rust/tests/fuzz_regressions.rs includes it.
+#[path = "cuts.rs"]
+pub mod cuts;
+
 use fastbpe::encode::RankedToken;
 use fastbpe::pretokenize::gpt2::Gpt2Pieces;
 use fastbpe::pretokenize::regex_pattern::RegexSplitter;
@@ -18,7 +22,7 @@ use fastbpe::pretokenize::{Pretokenizer, GPT2_PATTERN, GPT2_PATTERN_CLASSIC};
 use fastbpe::tokenizer::{Allowed, Tokenizer};
 
 /// The fuzz targets, by name (also the folder names under `fuzz/regressions/`).
-pub const TARGETS: &[&str] = &["pretokenize", "roundtrip", "loaders", "train"];
+pub const TARGETS: &[&str] = &["pretokenize", "roundtrip", "loaders", "train", "cuts"];
 
 /// Runs the check of target `name` on `data`.
 pub fn run(name: &str, data: &[u8]) {
@@ -27,6 +31,7 @@ pub fn run(name: &str, data: &[u8]) {
         "roundtrip" => roundtrip(data),
         "loaders" => loaders(data),
         "train" => train(data),
+        "cuts" => cuts::cuts(data),
         _ => panic!("unknown fuzz target {name:?}"),
     }
 }
@@ -270,7 +275,8 @@ pub fn roundtrip(data: &[u8]) {
 }
 
 // ------------------------------------------------------------------------------------------------
-// loaders: every tokenizer-file parser returns Ok or Err on arbitrary bytes (never panics, never
+// loaders: every tokenizer-file parser (.tiktoken, vocab.json + merges.txt, native, HF
+// tokenizer.json) returns Ok or Err on arbitrary bytes (never panics, never
 // hangs, never allocates without bound); what parses must then build a tokenizer or be refused.
 
 pub fn loaders(data: &[u8]) {
@@ -278,7 +284,7 @@ pub fn loaders(data: &[u8]) {
         return;
     };
     let path = Path::new("fuzz-input");
-    match mode % 3 {
+    match mode % 4 {
         0 => {
             if let Ok(tokens) = fastbpe::formats::tiktoken::parse(rest, path) {
                 let _ = Tokenizer::from_ranked(tokens, Vec::new(), GPT2_PATTERN, None, Vec::new());
@@ -296,6 +302,7 @@ pub fn loaders(data: &[u8]) {
             }
         }
         2 => native(rest, path),
+        3 => hf_json(rest, path),
         _ => unreachable!(),
     }
     // Patterns read from files reach fancy-regex: a bad one must be an error.
@@ -315,6 +322,24 @@ fn native(data: &[u8], path: &Path) {
             native::write(&again.tokenizer, again.name.as_deref()),
             text,
             "write(parse(write(t))) != write(t)"
+        );
+    }
+}
+
+/// Hugging Face `tokenizer.json` (`rust/src/formats/hf_json/`): what parses is something fastbpe
+/// writes back, and the written file parses to a tokenizer with the same ids (on the input itself
+/// as text, which holds the vocabulary's strings).
+fn hf_json(data: &[u8], path: &Path) {
+    use fastbpe::formats::hf_json;
+    if let Ok(tok) = hf_json::parse(data, path) {
+        let text = hf_json::write(&tok);
+        let again =
+            hf_json::parse(text.as_bytes(), path).expect("a tokenizer.json fastbpe wrote parses");
+        let sample = String::from_utf8_lossy(data);
+        assert_eq!(
+            again.encode_ordinary(&sample).ok(),
+            tok.encode_ordinary(&sample).ok(),
+            "ids differ after write -> parse"
         );
     }
 }

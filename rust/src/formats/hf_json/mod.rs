@@ -15,8 +15,9 @@
 //! * the merge list must be one fastbpe's rule follows: `tokenizers` ranks a *pair* by its place
 //!   in the list, fastbpe (as tiktoken) the pair's *merged bytes*. They agree exactly when each
 //!   token's first merge is the split that merging its own bytes reaches (the argument is in
-//!   `merge_order.rs`); `ignore_merges: true` (a word that is a token is that token) needs every
-//!   token to be ranked, `false` every ranked token to be reachable by merging.
+//!   `merge_order.rs`). With `ignore_merges: true` (a word that is a token is that token) vocab
+//!   entries no merge makes are tokens for whole words, as in tokenizers, as long as merging
+//!   their bytes never builds them; with `false` every merged token must be reachable by merging.
 //!
 //! The writer emits such a file: the merge list is each token's split in rank order (for GPT-2
 //! exactly its 50,000 merges, `vocab.bpe`) and `ignore_merges: true`.

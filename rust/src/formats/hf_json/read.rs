@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::super::merge_order::RankOf;
 use super::super::{byte_mapping, json};
+use crate::encode::RankedToken;
 use crate::error::{Error, Result};
 use crate::pretokenize::GPT2_PATTERN;
 use crate::tokenizer::Tokenizer;
@@ -65,8 +66,11 @@ pub fn parse(data: &[u8], path: &Path) -> Result<Tokenizer> {
     let names: Vec<String> = specials.iter().map(|(s, _)| s.clone()).collect();
     let mut all = vocab;
     all.extend(specials.iter().map(|(s, id)| (*id, s.as_bytes().to_vec())));
-    let tok = Tokenizer::from_vocab_merges(all, merges, &names, &pattern)
+    let mut tok = Tokenizer::from_vocab_merges(all, merges, &names, &pattern)
         .map_err(|e| super::super::in_file(e, path))?;
+    if ignore_merges {
+        tok = whole_word_tokens_ranked(tok).map_err(|e| super::super::in_file(e, path))?;
+    }
     if tok.specials() != specials.as_slice() {
         return Err(bad(
             "an added token's content is also a model vocab entry with another id".into(),
@@ -433,6 +437,43 @@ fn vocab_and_merges(
 }
 
 /// Refuses a merge list on which fastbpe's rule and `tokenizers`' would differ (module doc).
+/// With `ignore_merges: true` tokenizers gives a word that is in the vocab as that token, even
+/// when no merge makes it; fastbpe does the same for a *ranked* token (a pre-token that is a token
+/// is one token), so such vocab entries join the ranks after every merge. Their rank never
+/// matters: they are never built by merging (checked in `follows_fastbpe_rule`), so they never
+/// take part in another token's merges either.
+fn whole_word_tokens_ranked(tok: Tokenizer) -> Result<Tokenizer> {
+    let ranked_ids: rustc_hash::FxHashSet<u32> = tok.ranked().iter().map(|t| t.id).collect();
+    let special_ids: rustc_hash::FxHashSet<u32> = tok.specials().iter().map(|s| s.1).collect();
+    let mut ranked = tok.ranked().to_vec();
+    let mut next = ranked.iter().map(|t| t.rank).max().unwrap_or(0);
+    let mut added = false;
+    for (id, bytes) in tok.vocab() {
+        if !ranked_ids.contains(&id) && !special_ids.contains(&id) {
+            next = next
+                .checked_add(1)
+                .ok_or_else(|| Error::value("too many tokens"))?;
+            ranked.push(RankedToken {
+                bytes: bytes.to_vec(),
+                id,
+                rank: next,
+            });
+            added = true;
+        }
+    }
+    if !added {
+        return Ok(tok);
+    }
+    let merges = tok.merges().map(<[_]>::to_vec);
+    Tokenizer::from_ranked(
+        ranked,
+        tok.specials().to_vec(),
+        tok.pattern(),
+        merges,
+        Vec::new(),
+    )
+}
+
 fn follows_fastbpe_rule(tok: &Tokenizer, ignore_merges: bool) -> std::result::Result<(), Msg> {
     let rank_of = RankOf::new(tok.ranked());
     let merges = tok.merges().unwrap_or(&[]);
@@ -470,17 +511,15 @@ fn follows_fastbpe_rule(tok: &Tokenizer, ignore_merges: bool) -> std::result::Re
             }
         }
     }
-    if ignore_merges {
-        let ranked: rustc_hash::FxHashSet<u32> = tok.ranked().iter().map(|t| t.id).collect();
-        let special: rustc_hash::FxHashSet<u32> = tok.specials().iter().map(|s| s.1).collect();
-        if let Some((id, bytes)) = tok
-            .vocab()
-            .find(|(id, _)| !ranked.contains(id) && !special.contains(id))
-        {
+    // Tokens no merge makes (ranked by `whole_word_tokens_ranked`): tokenizers gives them only for
+    // a whole word, so merging their bytes must never build them.
+    for t in tok.ranked() {
+        if t.bytes.len() >= 2 && !checked.contains(&t.bytes) && rank_of.split(&t.bytes).is_some() {
             return Err(format!(
-                "model vocab token {:?} (id {id}) is made by no merge: with ignore_merges=true \
-                 tokenizers gives it for a whole word, fastbpe never does",
-                String::from_utf8_lossy(bytes)
+                "model vocab token {:?} (id {}) is made by no merge, but merging its bytes \
+                 builds it under fastbpe's rule; tokenizers never would",
+                String::from_utf8_lossy(&t.bytes),
+                t.id
             ));
         }
     }
