@@ -204,6 +204,12 @@ pub fn input(name: &str, rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
     };
     match name {
         "pretokenize" => body,
+        // Pattern, special-token set and chunk size, then text fragments and split points.
+        "cuts" => {
+            let mut v = vec![mode, rng.next() as u8, rng.next() as u8];
+            v.extend(raw_bytes(rng, 200));
+            v
+        }
         _ => {
             let mut v = vec![mode];
             v.extend(body);

@@ -83,3 +83,8 @@ fn loaders() {
 fn train() {
     drive("train");
 }
+
+#[test]
+fn cuts() {
+    drive("cuts");
+}
