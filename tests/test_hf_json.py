@@ -287,7 +287,7 @@ def malformed(draw: st.DrawFn, doc: Doc) -> bytes:
         return data[:i] + bytes([draw(st.integers(0, 255))]) + data[i + 1 :]
     if kind == "nest":
         depth = draw(st.integers(100, 100_000))
-        return data.replace(b'"normalizer": null', b'"normalizer": ' + b"[" * depth, 1)
+        return data.replace(b": ", b": " + b"[" * depth, 1)  # the first value, nested deep
     i = draw(st.integers(0, len(data) - 1))
     return data[:i] + b"\xff\xfe" + data[i:]
 
@@ -300,12 +300,23 @@ def small_doc() -> Doc:
     return convert.hf_tokenizer_json(tok)
 
 
+@pytest.fixture(scope="module")
+def small_native_doc() -> Doc:
+    """The same tokenizer in fastbpe's own format."""
+    tok = fastbpe.Tokenizer.from_ranks({bytes([b]): b for b in range(256)} | {b"ab": 256},
+                                       {EOT: 257})
+    return json.loads(fastbpe._fastbpe.native_to_string(tok._core, "small"))
+
+
+@pytest.mark.parametrize("fmt", ["hf", "fastbpe"])
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
-def test_malformed_files_fail_cleanly_naming_the_file(tmp_path, small_doc, data):
-    raw = data.draw(malformed(small_doc))
+def test_malformed_files_fail_cleanly_naming_the_file(
+    tmp_path, small_doc, small_native_doc, fmt, data
+):
+    raw = data.draw(malformed(small_doc if fmt == "hf" else small_native_doc))
     p = tmp_path / "mangled-tokenizer.json"
     p.write_bytes(raw)
     try:
