@@ -61,11 +61,9 @@ special_sets = st.lists(st.sampled_from(SPECIAL_POOL), max_size=5, unique=True)
 texts = st.lists(st.sampled_from(FRAGMENTS), max_size=120).map("".join)
 
 MERGES = [(b"a", b"a"), (b" ", b"a"), (b"\r", b"\n"), (b"a", b"b"), (b" ", b" "), (b"<", b"x")]
-VOCAB = {i: bytes([i]) for i in range(256)} | {256 + i: l + r for i, (l, r) in enumerate(MERGES)}
+VOCAB = {i: bytes([i]) for i in range(256)} | {256 + i: a + b for i, (a, b) in enumerate(MERGES)}
 
-SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _tok(pattern: str, specials: list[str]) -> fastbpe.Tokenizer:
