@@ -10,20 +10,25 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::chunk::{self, Utf8Mode};
 use crate::error::{Error, Result};
+use crate::formats::counts::{self as counts_file, Origin, Provenance};
 use crate::monitor::{Monitor, Unit};
 use crate::pretokenize::Pretokenizer;
 use crate::train::{self, BatchCounter, CountOptions, MergeOptions, WordCounts};
 
+use super::args::{non_negative, thread_count};
 use super::errors::IntoPy;
 use super::interrupt::run_interruptible;
 use super::shutdown::detach;
 
 /// Counts of distinct pre-tokens: the mergeable result of the counting step. Counts from several
 /// calls (or processes: it pickles) combine with `update`, then `train_from_counts` learns merges.
+/// `prov` records how they were made (pattern, special tokens, bytes read): the header of the
+/// counts file (`formats::counts`, `save`/`load`), checked when counts are merged.
 #[pyclass(name = "WordCounts", module = "fastbpe._fastbpe")]
 #[derive(Default)]
 pub struct PyWordCounts {
     inner: WordCounts,
+    prov: Provenance,
 }
 
 #[pymethods]
@@ -45,10 +50,15 @@ impl PyWordCounts {
         )
     }
 
-    /// Adds `count` occurrences of `word` (bytes).
-    #[pyo3(signature = (word, count=1))]
-    fn add(&mut self, word: Vec<u8>, count: u64) {
+    /// Adds `count` occurrences of `word` (bytes); counts saturate at 2**64 - 1.
+    #[pyo3(signature = (word, count=None))]
+    fn add(&mut self, word: Vec<u8>, count: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let count = match count {
+            Some(c) => non_negative(c, "count")?,
+            None => 1,
+        };
         self.inner.add(&word, count);
+        Ok(())
     }
 
     /// The count of `word` (0 when absent).
@@ -61,11 +71,69 @@ impl PyWordCounts {
         self.inner.total()
     }
 
-    /// Adds all counts of `other` (the reduce step of counting).
-    fn update(&mut self, py: Python<'_>, other: PyRef<'_, PyWordCounts>) {
-        let other = other.inner.clone();
-        let inner = &mut self.inner;
-        detach(py, || inner.merge(other));
+    /// Adds all counts of `other` (the reduce step of counting). ValueError when they were made
+    /// with a different pattern or different special tokens.
+    /// `c.update(c)` doubles `c`.
+    fn update(slf: &Bound<'_, Self>, other: &Bound<'_, PyWordCounts>) -> PyResult<()> {
+        // Copy `other` before borrowing `self` mutably: they may be the same object.
+        let (other, other_prov) = {
+            let o = other.borrow();
+            (o.inner.clone(), o.prov.clone())
+        };
+        let mut this = slf.borrow_mut();
+        this.prov = this.prov.merged(&other_prov).py_err()?;
+        let inner = &mut this.inner;
+        detach(slf.py(), || inner.merge(other));
+        Ok(())
+    }
+
+    /// The pre-tokenization pattern the counts were made with (None: built by hand with `add`).
+    #[getter]
+    fn pattern(&self) -> Option<String> {
+        self.prov.origin.as_ref().map(|o| o.pattern.clone())
+    }
+
+    /// The special tokens removed while counting (None: built by hand with `add`).
+    #[getter]
+    fn special_tokens(&self) -> Option<Vec<String>> {
+        self.prov.origin.as_ref().map(|o| o.special_tokens.clone())
+    }
+
+    /// Input bytes counted (summed by `update`).
+    #[getter]
+    fn bytes_read(&self) -> u64 {
+        self.prov.bytes_read
+    }
+
+    /// Approximate bytes of memory held (Dask's `sizeof` for memory limits and spilling).
+    #[getter]
+    fn nbytes(&self) -> usize {
+        self.inner.memory()
+    }
+
+    /// Writes a counts file (format: docs/cluster.md), atomically.
+    fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        let (prov, inner) = (&self.prov, &self.inner);
+        detach(py, || counts_file::save(prov, inner, &path)).py_err()
+    }
+
+    /// Reads a counts file; ValueError naming the file when it is corrupt or truncated.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let (prov, inner) = detach(py, || counts_file::load(&path)).py_err()?;
+        Ok(PyWordCounts { inner, prov })
+    }
+
+    /// The counts file's bytes (what `save` writes; also the pickled form).
+    fn to_file_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &counts_file::write(&self.prov, &self.inner))
+    }
+
+    #[staticmethod]
+    fn from_file_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
+        let path = std::path::Path::new("<WordCounts bytes>");
+        let (prov, inner) = detach(py, || counts_file::parse(data, path)).py_err()?;
+        Ok(PyWordCounts { inner, prov })
     }
 
     /// All (word bytes, count) pairs, sorted by word.
@@ -120,15 +188,30 @@ impl PyWordCounts {
             inner.add(word, n);
             rest = &rest[12 + len..];
         }
-        Ok(PyWordCounts { inner })
+        Ok(PyWordCounts {
+            inner,
+            ..Default::default()
+        })
     }
 
+    /// Pickles as the counts file's bytes: compact, and the provenance travels with the counts.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
         let py = slf.py();
         let cls = py.get_type::<PyWordCounts>();
-        let from_bytes = cls.getattr("from_bytes")?;
-        let data = slf.borrow().to_bytes(py);
+        let from_bytes = cls.getattr("from_file_bytes")?;
+        let data = slf.borrow().to_file_bytes(py);
         PyTuple::new(py, [from_bytes, PyTuple::new(py, [data])?.into_any()])
+    }
+}
+
+/// How counts made with `opts` are recorded in the counts file.
+fn provenance(opts: &CountOptions, bytes_read: u64) -> Provenance {
+    Provenance {
+        origin: Some(Origin {
+            pattern: opts.pretokenizer.pattern().to_string(),
+            special_tokens: opts.special_tokens.clone(),
+        }),
+        bytes_read,
     }
 }
 
@@ -166,15 +249,24 @@ fn count_files(
     paths: Vec<PathBuf>,
     special_tokens: Vec<String>,
     pattern: Option<&str>,
-    threads: Option<usize>,
+    threads: Option<&Bound<'_, PyAny>>,
     chunk_size: Option<usize>,
     errors: &str,
     progress: bool,
 ) -> PyResult<PyWordCounts> {
+    let threads = thread_count(threads, "threads")?;
     let opts = count_options(special_tokens, pattern, threads, chunk_size, errors).py_err()?;
     let monitor = Monitor::new(progress);
     let inner = run_interruptible(py, &monitor, || train::count_files(&paths, &opts, &monitor))?;
-    Ok(PyWordCounts { inner })
+    let bytes_read = paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    Ok(PyWordCounts {
+        inner,
+        prov: provenance(&opts, bytes_read),
+    })
 }
 
 /// One Python item -> a Rust String. Lone surrogates cannot be UTF-8: an error in strict mode, else
@@ -213,12 +305,13 @@ fn count_iter(
     iterable: &Bound<'_, PyAny>,
     special_tokens: Vec<String>,
     pattern: Option<&str>,
-    threads: Option<usize>,
+    threads: Option<&Bound<'_, PyAny>>,
     chunk_size: Option<usize>,
     errors: &str,
     progress: bool,
     batch_bytes: Option<usize>,
 ) -> PyResult<PyWordCounts> {
+    let threads = thread_count(threads, "threads")?;
     let opts = count_options(special_tokens, pattern, threads, chunk_size, errors).py_err()?;
     let iter = iterable.try_iter().map_err(|_| {
         PyTypeError::new_err(format!(
@@ -230,9 +323,7 @@ fn count_iter(
                 .unwrap_or_else(|_| "?".into())
         ))
     })?;
-    let n_threads = threads
-        .unwrap_or_else(crate::parallel::default_threads)
-        .max(1);
+    let n_threads = crate::parallel::threads(threads).py_err()?;
     let batch_bytes = batch_bytes
         .unwrap_or(n_threads * 4 * opts.chunk_size)
         .max(1);
@@ -243,7 +334,7 @@ fn count_iter(
     std::thread::scope(|scope| -> PyResult<PyWordCounts> {
         let (opts_ref, mon) = (&opts, &monitor);
         scope.spawn(move || {
-            let r = train::with_pool(opts_ref.threads, || -> Result<WordCounts> {
+            let r = crate::parallel::install(opts_ref.threads, || -> Result<WordCounts> {
                 let counter = BatchCounter::new(opts_ref)?;
                 mon.start("counting", Unit::Bytes, None);
                 for batch in rx {
@@ -257,6 +348,7 @@ fn count_iter(
         });
 
         // Pull batches until the iterable ends, the worker stops (an error), or Ctrl-C.
+        let mut bytes_read = 0u64;
         let pulled: PyResult<()> = (|| {
             let mut index = 0usize;
             let mut iter = iter;
@@ -274,6 +366,7 @@ fn count_iter(
                             let s = item_to_string(&item?, index, opts_ref.utf8)?;
                             index += 1;
                             bytes += s.len();
+                            bytes_read += s.len() as u64;
                             batch.push(s);
                         }
                     }
@@ -298,34 +391,32 @@ fn count_iter(
         let counted = run_interruptible(py, &monitor, move || {
             done_rx
                 .recv()
-                .unwrap_or_else(|_| Err(Error::value("internal error: counting thread stopped")))
+                .unwrap_or_else(|_| Err(Error::internal("the counting thread stopped")))
         });
         // An error while pulling (TypeError, KeyboardInterrupt, ...) wins over the
         // worker's resulting `Interrupted`.
         pulled?;
-        Ok(PyWordCounts { inner: counted? })
+        Ok(PyWordCounts {
+            inner: counted?,
+            prov: provenance(opts_ref, bytes_read),
+        })
     })
 }
 
 /// Learns merges from counts. Returns (vocab: dict[int, bytes], merges: list[tuple[bytes, bytes]],
 /// ran_out: bool).
 #[pyfunction]
-#[pyo3(signature = (counts, vocab_size, special_tokens, min_frequency=0, threads=None, progress=false))]
+#[pyo3(signature = (counts, vocab_size, special_tokens, min_frequency=None, threads=None, progress=false))]
 fn train_from_counts<'py>(
     py: Python<'py>,
     counts: PyRef<'py, PyWordCounts>,
-    vocab_size: usize,
+    vocab_size: &Bound<'py, PyAny>,
     special_tokens: Vec<String>,
-    min_frequency: u64,
-    threads: Option<usize>,
+    min_frequency: Option<&Bound<'py, PyAny>>,
+    threads: Option<&Bound<'py, PyAny>>,
     progress: bool,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let opts = MergeOptions {
-        vocab_size,
-        special_tokens,
-        min_frequency,
-        threads,
-    };
+    let opts = merge_options(vocab_size, special_tokens, min_frequency, threads)?;
     let monitor = Monitor::new(progress);
     let counts = &counts.inner;
     let learned = run_interruptible(py, &monitor, || train::learn_ids(counts, &opts, &monitor))?;
@@ -342,9 +433,7 @@ fn train_from_counts<'py>(
     let merges = PyList::empty(py);
     for &(a, b) in &learned.merges {
         let (Some(a), Some(b)) = (objects.get(a as usize), objects.get(b as usize)) else {
-            return Err(PyValueError::new_err(
-                "internal error: merge of an unknown token",
-            ));
+            return Err(Error::internal("a merge of an unknown token")).py_err();
         };
         merges.append(PyTuple::new(py, [a, b])?)?;
     }
@@ -360,8 +449,42 @@ fn train_from_counts<'py>(
     )
 }
 
+/// `MergeOptions` from Python arguments (errors name the argument), checked.
+fn merge_options(
+    vocab_size: &Bound<'_, PyAny>,
+    special_tokens: Vec<String>,
+    min_frequency: Option<&Bound<'_, PyAny>>,
+    threads: Option<&Bound<'_, PyAny>>,
+) -> PyResult<MergeOptions> {
+    let opts = MergeOptions {
+        vocab_size: usize::try_from(non_negative(vocab_size, "vocab_size")?).unwrap_or(usize::MAX),
+        special_tokens,
+        min_frequency: match min_frequency {
+            Some(m) => non_negative(m, "min_frequency")?,
+            None => 0,
+        },
+        threads: thread_count(threads, "threads")?,
+    };
+    opts.check().py_err()?;
+    Ok(opts)
+}
+
+/// Checks the arguments of `train_from_counts` without training (so `fastbpe.train` can refuse
+/// a bad `vocab_size` before counting a corpus): the rules live in `MergeOptions::check`.
+#[pyfunction]
+#[pyo3(signature = (vocab_size, special_tokens, min_frequency=None, threads=None))]
+fn check_merge_args(
+    vocab_size: &Bound<'_, PyAny>,
+    special_tokens: Vec<String>,
+    min_frequency: Option<&Bound<'_, PyAny>>,
+    threads: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
+    merge_options(vocab_size, special_tokens, min_frequency, threads).map(drop)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyWordCounts>()?;
+    m.add_function(wrap_pyfunction!(check_merge_args, m)?)?;
     m.add_function(wrap_pyfunction!(count_files, m)?)?;
     m.add_function(wrap_pyfunction!(count_iter, m)?)?;
     m.add_function(wrap_pyfunction!(train_from_counts, m)?)?;
