@@ -329,3 +329,22 @@ def test_duplicates_are_refused_in_every_format(tmp_path_factory, data):
     (vm / "vocab.json").write_text(raw[:-1] + f", {json.dumps(k)}: {vocab[k]}}}", encoding="utf-8")
     with pytest.raises(ValueError, match=r"vocab\.json.*twice"):
         load(vm)
+
+
+def test_cli_convert_takes_the_format_from_the_name(tmp_path, trained, sample):
+    """`fastbpe convert -t x.json -o tokenizer.json` writes HF's format (it used to write
+    fastbpe's, which HF then failed to read); `-o x.tiktoken` tiktoken's; `-o dir/` the pair."""
+    from fastbpe.cli import main
+
+    src = tmp_path / "x.json"
+    save(trained, src)
+    out = tmp_path / "hf"
+    out.mkdir()
+    assert main(["convert", "-t", str(src), "-o", str(out / "tokenizer.json"), "-q"]) == 0
+    assert _hf_ids(out / "tokenizer.json", sample) == trained.encode(sample)
+    assert (out / "tokenizer_config.json").is_file()
+    assert main(["convert", "-t", str(src), "-o", str(tmp_path / "t.tiktoken"), "-q"]) == 0
+    back = load(tmp_path / "t.tiktoken", special_tokens=trained.special_tokens)
+    assert back.encode(sample) == trained.encode(sample)
+    assert main(["convert", "-t", str(src), "-o", str(tmp_path / "vm") + "/", "-q"]) == 0
+    assert load(tmp_path / "vm").encode(sample) == trained.encode(sample)

@@ -79,6 +79,13 @@ ACCEPTED: dict[str, Mod] = {
 }
 ADDS_TOKENS = {"whole-word token"}
 
+def _split(behavior: str, *, invert: bool) -> Doc:
+    """A regex Split then ByteLevel, the pre-tokenizer of a non-GPT-2 pattern."""
+    split = {"type": "Split", "pattern": {"Regex": r"\s+"}, "behavior": behavior, "invert": invert}
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "use_regex": False}
+    return {"type": "Sequence", "pretokenizers": [split, byte_level]}
+
+
 # Settings that change ids: (modification, word the error must contain).
 REFUSED: dict[str, tuple[Mod, str]] = {
     "dropout": (_set("model", "dropout", value=0.1), "dropout"),
@@ -93,34 +100,8 @@ REFUSED: dict[str, tuple[Mod, str]] = {
         "pre_tokenizer",
     ),
     "ByteLevel without regex": (_set("pre_tokenizer", "use_regex", value=False), "pre_tokenizer"),
-    "split inverted": (
-        _set(
-            "pre_tokenizer",
-            value={
-                "type": "Sequence",
-                "pretokenizers": [
-                    {"type": "Split", "pattern": {"Regex": r"\s+"}, "behavior": "Isolated",
-                     "invert": True},
-                    {"type": "ByteLevel", "add_prefix_space": False, "use_regex": False},
-                ],
-            },
-        ),
-        "invert",
-    ),
-    "split removed": (
-        _set(
-            "pre_tokenizer",
-            value={
-                "type": "Sequence",
-                "pretokenizers": [
-                    {"type": "Split", "pattern": {"Regex": r"\s+"}, "behavior": "Removed",
-                     "invert": False},
-                    {"type": "ByteLevel", "add_prefix_space": False, "use_regex": False},
-                ],
-            },
-        ),
-        "behavior",
-    ),
+    "split inverted": (_set("pre_tokenizer", value=_split("Isolated", invert=True)), "invert"),
+    "split removed": (_set("pre_tokenizer", value=_split("Removed", invert=False)), "behavior"),
     "decoder WordPiece": (_set("decoder", value={"type": "WordPiece"}), "decoder"),
     "no decoder": (_set("decoder", value=None), "decoder"),
     "template": (
