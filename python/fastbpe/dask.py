@@ -1,4 +1,4 @@
-"""Train and encode on a Dask cluster (``pip install "fastbpe[dask]"``).
+"""Train and encode on a Dask cluster (needs ``pip install "dask[distributed]"``).
 
 >>> from dask.distributed import Client
 >>> import fastbpe.dask

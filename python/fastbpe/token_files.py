@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 from . import _fastbpe
+from .token_formats import _dtype_name, write_tokens
+from .token_formats import load_tokens as _load_tokens
 
 if TYPE_CHECKING:
     import numpy as np
@@ -122,8 +124,6 @@ def encode_file(
     if format is None:
         stats = write(out, None, dt)
     else:
-        from .token_formats import write_tokens
-
         dt = dt or tok.numpy_dtype.__name__
         doc = sep if sep is not None else _doc_token(tok, allowed)
         _, stats = write_tokens(out, format, dt, doc, lambda raw: write(raw, "bin", dt))
@@ -188,20 +188,6 @@ def _doc_token(tok: Tokenizer, allowed: list[str] | None) -> int | None:
     return None
 
 
-def _dtype_name(dtype: Any) -> str:
-    import numpy as np
-
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as e:
-        raise ValueError(f"dtype must be uint16 or uint32, got {dtype!r}") from e
-    if dt == np.dtype(np.uint16):
-        return "uint16"
-    if dt == np.dtype(np.uint32):
-        return "uint32"
-    raise ValueError(f"dtype must be uint16 or uint32, got {dt}")
-
-
 def load_tokens(
     path: StrPath, dtype: Any = None, *, mmap: bool = True, format: str | None = None
 ) -> npt.NDArray[np.unsignedinteger[Any]]:
@@ -212,6 +198,4 @@ def load_tokens(
     datasets (``PREFIX``, ``PREFIX.bin`` or ``PREFIX.idx``) are read too: the one reader is
     `fastbpe.token_formats.load_tokens`.
     """
-    from .token_formats import load_tokens as load
-
-    return load(path, dtype, mmap=mmap, format=format)  # type: ignore[no-any-return]
+    return _load_tokens(path, dtype, mmap=mmap, format=format)  # type: ignore[no-any-return]

@@ -176,6 +176,21 @@ def write_tokens(
     return Written(paths=finals, tokens=n, documents=n_docs, dtype=dtype), produced
 
 
+def _dtype_name(dtype: Any) -> str:
+    """'uint16' or 'uint32' for a numpy dtype-like; ValueError for anything else."""
+    import numpy as np
+
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as e:
+        raise ValueError(f"dtype must be uint16 or uint32, got {dtype!r}") from e
+    if dt == np.dtype(np.uint16):
+        return "uint16"
+    if dt == np.dtype(np.uint32):
+        return "uint32"
+    raise ValueError(f"dtype must be uint16 or uint32, got {dt}")
+
+
 def _raw_ids(path: str, dtype: str, n: int) -> npt.NDArray[Any]:
     import numpy as np
 
@@ -330,8 +345,6 @@ def load_tokens(
     `dtype` (default uint16).
     """
     import numpy as np
-
-    from .token_files import _dtype_name
 
     p = os.fspath(path)
     fmt = format or _detect(p)

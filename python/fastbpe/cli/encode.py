@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.output:
         raise c.UserError("give -o OUT.npy or -o OUT.bin (or --text TEXT to print ids)")
     inputs, what = c.inputs(args)
+    separator = c.separator(tok, args.separator)
     if args.shard:
         from ..shards import doc_token_text, encode_shard, parse_shard_spec, plan
 
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as e:
             raise c.UserError(str(e)) from None
         recognized = [] if args.no_special else sorted(tok.special_tokens)
-        doc = doc_token_text(tok, args.separator, recognized)
+        doc = doc_token_text(tok, separator, recognized)
         part = plan(
             inputs, n_shards=n, pattern=tok.pattern, special_tokens=recognized, doc_token=doc
         )[i]
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             format=args.format,
             dtype=args.dtype,
             allowed_special=allowed,
-            separator=args.separator,
+            separator=separator,
             errors=args.errors,
             threads=args.threads,
         )
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             args.output,
             dtype=args.dtype,
             allowed_special=allowed,
-            separator=args.separator,
+            separator=separator,
             errors=args.errors,
             threads=args.threads,
             progress=c.progress(args),
