@@ -408,3 +408,194 @@ def test_decode_unknown_ids_raise_keyerror(gpt2_fastbpe, bad):
         assert str(bad) in str(info.value), f"the message should name the id {bad}: {info.value}"
     with pytest.raises((KeyError, ValueError, OverflowError)):
         gpt2_fastbpe.decode_single_token_bytes(bad)
+
+
+# ----------------------------------------------------------------------------- every write path
+# A real full disk: a small tmpfs mounted for the test when running as root (else these tests use
+# RLIMIT_FSIZE in a child, as above). Each writer runs with 0, 4 KiB, 16 KiB, ... free: it either
+# succeeds with the whole file, or raises OSError and leaves the previous file and nothing else.
+
+
+def _mount_tmpfs(where: Path, size: int) -> bool:
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return False
+    where.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True
+    )
+    return r.returncode == 0
+
+
+@pytest.fixture()
+def tiny_disk(tmp_path):
+    disk = tmp_path / "disk"
+    if not _mount_tmpfs(disk, 1 << 20):
+        pytest.skip("needs root to mount a tmpfs; the RLIMIT_FSIZE tests above cover non-root runs")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _fill(disk: Path, leave: int) -> None:
+    """Fills `disk` (a tmpfs) until `leave` bytes (rounded to pages) are free."""
+    filler = disk / "filler"
+    block = b"\0" * 4096
+    with open(filler, "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(block)
+        except OSError:
+            pass
+    size = filler.stat().st_size
+    os.truncate(filler, max(0, size - leave))
+
+
+@pytest.fixture(scope="module")
+def writers(small_tok, tmp_path_factory):
+    src = tmp_path_factory.mktemp("src") / "corpus.txt"
+    src.write_text(("low lower lowest newer wider\n" * 300 + EOT) * 12, encoding="utf-8")
+    wc = fastbpe._fastbpe.count_files([str(src)], [EOT])
+    blob = random.Random(0).randbytes(100_000)
+    return {
+        "encode_file.bin": lambda out: encode_file(small_tok, src, out / "t.bin"),
+        "encode_file.npy": lambda out: encode_file(small_tok, src, out / "t.npy"),
+        "save.fastbpe": lambda out: save(small_tok, out / "tok.json"),
+        "save.hf": lambda out: save(small_tok, out / "tokenizer.json"),
+        "save.tiktoken": lambda out: save(small_tok, out / "tok.tiktoken"),
+        "save.vocab-merges": lambda out: save(small_tok, out / "vm", format="vocab-merges"),
+        "WordCounts.save": lambda out: wc.save(str(out / "w.counts")),
+        "write_file_atomic": lambda out: fastbpe._fastbpe.write_file_atomic(
+            str(out / "blob.bin"), blob
+        ),
+    }
+
+
+def _tree(d: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "what",
+    [
+        "encode_file.bin",
+        "encode_file.npy",
+        "save.fastbpe",
+        "save.hf",
+        "save.tiktoken",
+        "save.vocab-merges",
+        "WordCounts.save",
+        "write_file_atomic",
+    ],
+)
+def test_every_writer_on_a_full_disk(tiny_disk, writers, tmp_path, what):
+    write = writers[what]
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    write(ref)
+    reference = _tree(ref)
+    assert reference, what
+    failed = 0
+    for leave in (0, 4096, 16384, 65536, 262144):
+        for p in sorted(tiny_disk.iterdir(), reverse=True):
+            if p.is_dir():
+                for q in sorted(p.rglob("*"), reverse=True):
+                    q.unlink() if q.is_file() else q.rmdir()
+                p.rmdir()
+            else:
+                p.unlink()
+        out = tiny_disk / "out"
+        # The previous run's files, to be kept whole on failure.
+        out.mkdir()
+        for name in reference:
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            (out / name).write_bytes(b"previous " + name.encode())
+        previous = _tree(out)
+        _fill(tiny_disk, leave)
+        try:
+            write(out)
+        except OSError as e:
+            failed += 1
+            assert "panicked" not in str(e) and "internal error" not in str(e), str(e)
+            assert _tree(out) == previous, f"{what} with {leave} B free damaged the old files"
+        else:
+            assert _tree(out) == reference, f"{what} with {leave} B free wrote a wrong file"
+    assert failed >= 1, f"{what}: the disk was never full enough to fail; the test proved nothing"
+
+
+# ----------------------------------------------------------------------------- concurrent writers
+
+RACE_SCRIPT = r"""
+import sys
+sys.path.insert(0, {here!r})
+import fastbpe
+tok = fastbpe.load(sys.argv[1])
+for _ in range(int(sys.argv[4])):
+    fastbpe.encode_file(tok, sys.argv[2], sys.argv[3], threads=1, chunk_size=4096)
+"""
+
+
+def _race_inputs(tmp_path: Path, n: int) -> list[Path]:
+    out = []
+    for i in range(n):
+        p = tmp_path / f"in{i}.txt"
+        p.write_text((f"writer {i} " * (2000 + 500 * i)) + "\n", encoding="utf-8")
+        out.append(p)
+    return out
+
+
+def test_concurrent_writers_threads_leave_one_whole_file(tmp_path, small_tok):
+    import threading
+
+    inputs = _race_inputs(tmp_path, 4)
+    expected = []
+    for p in inputs:
+        encode_file(small_tok, p, tmp_path / "ref.bin")
+        expected.append((tmp_path / "ref.bin").read_bytes())
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "t.bin"
+    errors: list[BaseException] = []
+
+    def run(p: Path) -> None:
+        try:
+            for _ in range(5):
+                encode_file(small_tok, p, out, threads=1, chunk_size=4096)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in inputs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [], errors
+    assert out.read_bytes() in expected, "the output is not any one writer's whole file"
+    assert os.listdir(out_dir) == ["t.bin"], os.listdir(out_dir)
+
+
+def test_concurrent_writers_processes_leave_one_whole_file(tmp_path, small_tok):
+    inputs = _race_inputs(tmp_path, 3)
+    tok_path = tmp_path / "tok.json"
+    save(small_tok, tok_path)
+    expected = []
+    for p in inputs:
+        encode_file(small_tok, p, tmp_path / "ref.bin")
+        expected.append((tmp_path / "ref.bin").read_bytes())
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "t.bin"
+    script = RACE_SCRIPT.format(here=str(HERE.parent / "python"))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tok_path), str(p), str(out), "4"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for p in inputs
+    ]
+    for pr in procs:
+        _, err = pr.communicate(timeout=120)
+        assert pr.returncode == 0, err.decode()[-2000:]
+    assert out.read_bytes() in expected, "the output is not any one writer's whole file"
+    assert os.listdir(out_dir) == ["t.bin"], os.listdir(out_dir)
