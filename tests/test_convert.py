@@ -348,3 +348,37 @@ def test_cli_convert_takes_the_format_from_the_name(tmp_path, trained, sample):
     assert back.encode(sample) == trained.encode(sample)
     assert main(["convert", "-t", str(src), "-o", str(tmp_path / "vm") + "/", "-q"]) == 0
     assert load(tmp_path / "vm").encode(sample) == trained.encode(sample)
+
+
+DISK_FULL_SCRIPT = r"""
+import resource, sys
+import fastbpe
+tok = fastbpe.get_encoding("gpt2")
+limit = int(sys.argv[3])
+# CPython ignores SIGXFSZ, so a write past the limit fails with EFBIG, as on a full disk.
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+try:
+    fastbpe.save(tok, sys.argv[1], format=sys.argv[2])
+except OSError as e:
+    print("OSError", e)
+"""
+
+
+@pytest.mark.parametrize("fmt", ["vocab-merges", "hf"])
+def test_multi_file_save_on_a_full_disk_keeps_the_old_files(tmp_path, trained, fmt):
+    """GPT-2's files (about 1 MB, 0.5 MB; HF 2 MB) on a disk that takes 600 KB per file: some fit,
+    one does not; the old tokenizer's files stay as they were."""
+    import subprocess
+    import sys
+
+    d = tmp_path / "out"
+    target = d if fmt == "vocab-merges" else d / "tokenizer.json"
+    d.mkdir()
+    save(trained, target, format=fmt)
+    before = _files(d)
+    r = subprocess.run(
+        [sys.executable, "-c", DISK_FULL_SCRIPT, str(target), fmt, str(600_000)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert "OSError" in r.stdout, r.stdout + r.stderr
+    assert _files(d) == before

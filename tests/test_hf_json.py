@@ -289,19 +289,34 @@ def small_native_doc() -> Doc:
     return json.loads(fastbpe._fastbpe.native_to_string(tok._core, "small"))
 
 
-@pytest.mark.parametrize("fmt", ["hf", "fastbpe"])
+@pytest.fixture(scope="module")
+def small_vocab_merges(tmp_path_factory) -> tuple[Doc, bytes]:
+    """The same tokenizer as vocab.json (a document) + merges.txt (bytes)."""
+    tok = fastbpe.Tokenizer.from_ranks({bytes([b]): b for b in range(256)} | {b"ab": 256},
+                                       {EOT: 257})
+    d = tmp_path_factory.mktemp("vm")
+    v, m = convert.save_vocab_merges(tok, d)
+    return json.loads(v.read_text(encoding="utf-8")), m.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["hf", "fastbpe", "vocab.json"])
 @settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
 def test_malformed_files_fail_cleanly_naming_the_file(
-    tmp_path, small_doc, small_native_doc, fmt, data
+    tmp_path, small_doc, small_native_doc, small_vocab_merges, fmt, data
 ):
-    raw = data.draw(malformed(small_doc if fmt == "hf" else small_native_doc))
-    p = tmp_path / "mangled-tokenizer.json"
+    docs = {"hf": small_doc, "fastbpe": small_native_doc, "vocab.json": small_vocab_merges[0]}
+    raw = data.draw(malformed(docs[fmt]))
+    if fmt == "vocab.json":
+        p = tmp_path / "vocab.json"
+        (tmp_path / "merges.txt").write_bytes(small_vocab_merges[1])
+    else:
+        p = tmp_path / "mangled-tokenizer.json"
     p.write_bytes(raw)
     try:
-        fastbpe.load(p)
+        fastbpe.load(tmp_path if fmt == "vocab.json" else p)
     except (ValueError, OSError) as e:
         assert p.name in str(e), f"{type(e).__name__}: {e}"
         assert "panicked" not in str(e)
