@@ -385,3 +385,39 @@ def test_train_into_an_existing_directory(tmp_path):
     fails(
         "train", src, "--vocab-size", "300", "-o", tmp_path / "no" / "such" / "t.json", match="such"
     )
+
+
+def test_separator_is_a_token_or_an_id(tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("first file", encoding="utf-8")
+    b.write_text("second file", encoding="utf-8")
+    outs = {}
+    for sep in (EOT, "50256"):
+        out = tmp_path / f"o{len(outs)}.npy"
+        ok("encode", "-t", "gpt2", a, b, "--separator", sep, "-o", out, "-q")
+        outs[sep] = np.load(out).tolist()
+    assert outs[EOT] == outs["50256"] and 50256 in outs[EOT]
+    fails(
+        "encode",
+        "-t",
+        "gpt2",
+        a,
+        b,
+        "--separator",
+        "50257",
+        "-o",
+        tmp_path / "x.npy",
+        match="--separator",
+    )
+    fails(
+        "encode",
+        "-t",
+        "gpt2",
+        a,
+        b,
+        "--separator",
+        "9" * 30,
+        "-o",
+        tmp_path / "x.npy",
+        match="--separator",
+    )
