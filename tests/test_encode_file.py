@@ -312,3 +312,175 @@ def test_tokenizer_encode_file_method(tmp_path, gpt2_fastbpe):
     src = write(tmp_path, "x.txt", "hello world")
     gpt2_fastbpe.encode_file(src, tmp_path / "x.npy")
     assert np.load(tmp_path / "x.npy").tolist() == [31373, 995]
+
+
+# ----------------------------------------------------------------------------- streams and limits
+# Issue 9 items 9-11 and 15: FIFOs, /dev/stdin and <(...) are read as streams; `-` is stdin; a
+# silent FIFO reacts to Ctrl-C within a second; inputs without a cut point stop at a documented
+# limit; a huge chunk_size allocates only what the input needs; a file that changes size while it
+# is read is refused naming it; out of memory is MemoryError with nothing left behind.
+
+STREAM_TEXT = ("stream line one\r\n" + EOT + "two  three\n") * 3000
+
+
+def test_fifo_is_read_as_a_stream(tmp_path, gpt2_fastbpe):
+    import threading
+
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "wb") as f:  # blocks until the reader opens it
+            for i in range(0, len(STREAM_TEXT), 10_000):
+                f.write(STREAM_TEXT[i : i + 10_000].encode())
+
+    t = threading.Thread(target=feed)
+    t.start()
+    out = tmp_path / "f.npy"
+    r = encode_file(gpt2_fastbpe, fifo, out, chunk_size=1000)
+    t.join()
+    assert np.load(out).tolist() == gpt2_fastbpe.encode(STREAM_TEXT, allowed_special="all")
+    assert r.bytes == len(STREAM_TEXT.encode())
+
+
+@pytest.mark.parametrize("how", ["dev-stdin", "process-substitution"])
+def test_dev_stdin_and_process_substitution(tmp_path, gpt2_files, how):
+    src = write(tmp_path, "src.txt", STREAM_TEXT)
+    out = tmp_path / "p.npy"
+    code = (
+        "import sys, fastbpe\nfrom fastbpe.io import encode_file\n"
+        "encode_file(fastbpe.get_encoding('gpt2'), sys.argv[1], sys.argv[2], chunk_size=999)\n"
+    )
+    if how == "dev-stdin":
+        with open(src, "rb") as stdin:
+            subprocess.run(
+                [sys.executable, "-c", code, "/dev/stdin", str(out)], stdin=stdin, check=True
+            )
+    else:
+        cmd = f'"{sys.executable}" -c "$CODE" <(cat "{src}") "{out}"'
+        subprocess.run(["bash", "-c", cmd], env={**os.environ, "CODE": code}, check=True)
+    enc = fastbpe.get_encoding("gpt2")
+    assert np.load(out).tolist() == enc.encode(STREAM_TEXT, allowed_special="all")
+
+
+@pytest.mark.parametrize("writer_connected", [True, False])
+def test_ctrl_c_on_a_silent_fifo_within_a_second(tmp_path, gpt2_files, writer_connected):
+    fifo = tmp_path / "silent.fifo"
+    os.mkfifo(fifo)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    script = textwrap.dedent(
+        f"""
+        import sys, time, fastbpe
+        from fastbpe.io import encode_file
+        enc = fastbpe.get_encoding("gpt2")
+        print("ready", flush=True)
+        try:
+            encode_file(enc, {str(fifo)!r}, {str(out_dir / "t.npy")!r})
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+            sys.exit(3)
+        print("finished", flush=True)
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    # A writer that opens the FIFO and then says nothing (or none at all: open() blocks then).
+    hold = os.open(fifo, os.O_RDWR) if writer_connected else None
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(1.0)
+        assert proc.poll() is None, "encode_file returned from a silent FIFO"
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        if hold is not None:
+            os.close(hold)
+    assert proc.returncode == 3, (stdout, stderr)
+    assert took < 1.0, f"Ctrl-C took {took:.2f} s on a silent FIFO"
+    assert os.listdir(out_dir) == []
+
+
+def test_input_without_a_cut_point_stops_at_the_limit(tmp_path, gpt2_fastbpe):
+    out = tmp_path / "z.bin"
+    with pytest.raises(ValueError) as info:
+        encode_file(gpt2_fastbpe, "/dev/zero", out)
+    msg = str(info.value)
+    assert "/dev/zero" in msg and "no place to cut" in msg and str(256 << 20) in msg, msg
+    assert os.listdir(tmp_path) == []
+
+
+def test_chunk_size_limits(tmp_path, gpt2_fastbpe):
+    src = write(tmp_path, "small.txt", "hello world\n")
+    with pytest.raises(ValueError, match="at most"):
+        encode_file(gpt2_fastbpe, src, tmp_path / "a.npy", chunk_size=(1 << 30) + 1)
+    # 1 GiB chunks on a 12-byte file: buffers grow with need (checked under a 512 MiB address
+    # space limit in a child, where allocating the chunk up front would fail).
+    script = textwrap.dedent(
+        f"""
+        import resource, fastbpe
+        from fastbpe.io import encode_file
+        enc = fastbpe.get_encoding("gpt2")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        vm = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (vm + (512 << 20), hard))
+        r = encode_file(enc, {str(src)!r}, {str(tmp_path / "b.npy")!r}, chunk_size=1 << 30, threads=1)
+        print("tokens", r.tokens)
+        """
+    )
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "tokens 3" in r.stdout
+
+
+def test_out_of_memory_is_memory_error_and_leaves_nothing(tmp_path, gpt2_files):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    script = textwrap.dedent(
+        f"""
+        import resource, fastbpe
+        from fastbpe.io import encode_file
+        enc = fastbpe.get_encoding("gpt2")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        vm = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
+        # /dev/zero has no cut point: the chunk grows toward the 256 MiB limit and cannot.
+        resource.setrlimit(resource.RLIMIT_AS, (vm + (160 << 20), hard))
+        try:
+            encode_file(enc, "/dev/zero", {str(out_dir / "z.npy")!r}, threads=1)
+        except MemoryError as e:
+            print("MemoryError", e)
+        """
+    )
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, f"rc {r.returncode}: {r.stderr[-2000:]}"
+    assert "MemoryError" in r.stdout and "/dev/zero" in r.stdout, r.stdout + r.stderr[-2000:]
+    assert os.listdir(out_dir) == []
+
+
+def test_file_that_grows_while_read_is_refused(tmp_path, gpt2_fastbpe):
+    import threading
+
+    src = write(tmp_path, "growing.log", "a line of the log\n" * 300_000)
+    stop = threading.Event()
+
+    def append() -> None:
+        with open(src, "ab") as f:
+            while not stop.is_set():
+                f.write(b"more\n" * 1000)
+                f.flush()
+
+    t = threading.Thread(target=append)
+    t.start()
+    try:
+        time.sleep(0.05)
+        with pytest.raises(OSError) as info:
+            encode_file(gpt2_fastbpe, src, tmp_path / "g.npy", threads=1)
+    finally:
+        stop.set()
+        t.join()
+    assert "growing.log" in str(info.value) and "changed while" in str(info.value)
+    assert not (tmp_path / "g.npy").exists()

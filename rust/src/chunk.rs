@@ -406,6 +406,12 @@ impl<R: Read> ChunkReader<R> {
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(e) => {
                         self.buf.truncate(filled);
+                        if e.kind() == std::io::ErrorKind::OutOfMemory {
+                            return Err(Error::OutOfMemory(format!(
+                                "out of memory while reading {}",
+                                self.name
+                            )));
+                        }
                         return Err(Error::io(&self.name, e));
                     }
                 }

@@ -153,8 +153,19 @@ pub enum Input {
 
 /// Opens `path` (`-`: standard input). A directory is `IsADirectory`; a missing path is
 /// `NotFound`. Anything that is not a regular file is a [`Input::Stream`], opened and read on a
-/// background thread so that a silent FIFO neither blocks `open` nor hides Ctrl-C.
+/// background thread so that a silent FIFO neither blocks `open` nor hides Ctrl-C; so is a
+/// regular file whose size reads as 0 (`/proc` and `/sys` files have content but no size).
 pub fn open_input(path: &Path) -> Result<Input> {
+    match open_any(path)? {
+        Input::File { len: 0, .. } => Ok(Input::Stream(StreamReader::spawn(
+            path.display().to_string(),
+            Some(path.to_path_buf()),
+        ))),
+        other => Ok(other),
+    }
+}
+
+fn open_any(path: &Path) -> Result<Input> {
     if is_stdin(path) {
         return Ok(Input::Stream(StreamReader::spawn(STDIN.into(), None)));
     }
@@ -177,7 +188,7 @@ pub fn open_input(path: &Path) -> Result<Input> {
 /// Opens a regular file for positional reads: `(file, size)`. A stream (FIFO, `-`, a device) is
 /// refused with a clear error rather than read as an empty file; use [`open_input`] for those.
 pub fn open_regular(path: &Path) -> Result<(File, u64)> {
-    match open_input(path)? {
+    match open_any(path)? {
         Input::File { file, len } => Ok((file, len)),
         Input::Stream(_) => Err(Error::io(
             path,
@@ -230,7 +241,12 @@ impl<'m> StreamReader<'m> {
                     }
                 };
                 loop {
-                    let mut block = vec![0u8; STREAM_BLOCK];
+                    let mut block = Vec::new();
+                    if block.try_reserve_exact(STREAM_BLOCK).is_err() {
+                        let _ = tx.send(Err(std::io::ErrorKind::OutOfMemory.into()));
+                        return;
+                    }
+                    block.resize(STREAM_BLOCK, 0);
                     match source.read(&mut block) {
                         Ok(0) => return, // end of stream: dropping `tx` says so
                         Ok(n) => {
