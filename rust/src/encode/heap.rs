@@ -77,7 +77,7 @@ fn merge_with(bpe: &Bpe, piece: &[u8], mut queue: impl MergeQueue, out: &mut Vec
     prev[0] = NONE;
     let mut alive = vec![true; n];
     for i in 0..n - 1 {
-        let m = bpe.merge_of(ids[i], ids[i + 1]);
+        let m = bpe.byte_merge(piece[i], piece[i + 1]);
         if m != NO_MERGE && !queue.push(key(m, i as u32)) {
             return false;
         }

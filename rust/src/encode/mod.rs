@@ -18,6 +18,7 @@
 
 mod cache;
 mod heap;
+mod pair_map;
 mod radix;
 pub mod short_key;
 mod small;
@@ -26,6 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustc_hash::FxHashMap;
 
+use pair_map::PairMap;
 use short_key::{ShortKey, ShortMap};
 
 use crate::error::{Error, Result};
@@ -49,7 +51,9 @@ pub struct Bpe {
     short_ids: ShortMap,
     /// Longer ranked tokens -> id.
     long_ids: FxHashMap<Vec<u8>, u32>,
-    pairs: FxHashMap<u64, u64>,
+    pairs: PairMap,
+    /// `merge_of(byte_id(a), byte_id(b))` at `a << 8 | b`: every piece's first round.
+    byte_pairs: Box<[u64]>,
     byte_ids: [u32; 256],
     /// Unique per construction (clones share it: same contents); tags piece-cache entries.
     uid: u64,
@@ -82,6 +86,10 @@ impl Bpe {
             if t.bytes.is_empty() {
                 return Err(Error::value(format!("token id {} has empty bytes", t.id)));
             }
+            if t.id == u32::MAX {
+                // The pair table's free-slot marker (`pair_map::EMPTY`); no vocabulary is that big.
+                return Err(Error::value(format!("token id {} is too large", t.id)));
+            }
             let keep = match by_bytes.get(&t.bytes) {
                 Some(&(rank, _)) => t.rank < rank,
                 None => true,
@@ -109,7 +117,7 @@ impl Bpe {
             has_len[b.len()] = true;
         }
         let lens: Vec<usize> = (1..=max_len).filter(|&l| has_len[l]).collect();
-        let mut pairs: FxHashMap<u64, u64> = FxHashMap::default();
+        let mut pairs: Vec<(u64, u64)> = Vec::new();
         for (bytes, &(rank, id)) in &by_bytes {
             for &split in lens.iter().take_while(|&&l| l < bytes.len()) {
                 if !has_len[bytes.len() - split] {
@@ -117,7 +125,7 @@ impl Bpe {
                 }
                 let (l, r) = bytes.split_at(split);
                 if let (Some(&(_, lid)), Some(&(_, rid))) = (by_bytes.get(l), by_bytes.get(r)) {
-                    pairs.insert(pair_key(lid, rid), pack(rank, id));
+                    pairs.push((pair_key(lid, rid), pack(rank, id)));
                 }
             }
         }
@@ -127,10 +135,15 @@ impl Bpe {
             .filter(|(b, _)| b.len() > short_key::SHORT)
             .map(|(b, (_, id))| (b, id))
             .collect();
+        let pairs = PairMap::new(&pairs);
+        let byte_pairs = (0..1usize << 16)
+            .map(|ab| pairs.get(pair_key(byte_ids[ab >> 8], byte_ids[ab & 0xFF])))
+            .collect();
         Ok(Bpe {
             short_ids,
             long_ids,
             pairs,
+            byte_pairs,
             byte_ids,
             uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
         })
@@ -153,10 +166,13 @@ impl Bpe {
     /// Packed (rank, merged id) of merging `left` then `right`, or `NO_MERGE`.
     #[inline]
     pub(crate) fn merge_of(&self, left: u32, right: u32) -> u64 {
-        self.pairs
-            .get(&pair_key(left, right))
-            .copied()
-            .unwrap_or(NO_MERGE)
+        self.pairs.get(pair_key(left, right))
+    }
+
+    /// `merge_of(byte_id(a), byte_id(b))`, by direct index.
+    #[inline]
+    pub(crate) fn byte_merge(&self, a: u8, b: u8) -> u64 {
+        self.byte_pairs[(a as usize) << 8 | b as usize]
     }
 
     /// Appends the ids of one piece to `out` (no cache; see `with_cache`).

@@ -31,7 +31,7 @@ fn merge_in<const N: usize>(bpe: &Bpe, piece: &[u8], out: &mut Vec<u32>) {
         ids[i] = bpe.byte_id(b);
     }
     for i in 0..n - 1 {
-        merges[i] = bpe.merge_of(ids[i], ids[i + 1]);
+        merges[i] = bpe.byte_merge(piece[i], piece[i + 1]);
     }
     let mut len = n;
     while len > 1 {
