@@ -9,7 +9,7 @@ fastbpe does (numpy output, `encode_file`, saving in other formats) works on it 
 from __future__ import annotations
 
 from . import _fastbpe
-from .tokenizer import AllowedSpecial, Tokenizer
+from .tokenizer import AllowedSpecial, DisallowedSpecial, Tokenizer
 
 
 class Encoding(Tokenizer):
@@ -20,7 +20,8 @@ class Encoding(Tokenizer):
     """
 
     _default_allowed: AllowedSpecial = frozenset()
-    _default_disallowed: AllowedSpecial = "all"
+    _default_disallowed: DisallowedSpecial = "all"
+    _default_num_threads: int | None = 8  # tiktoken's encode_batch default
 
     def __init__(
         self,

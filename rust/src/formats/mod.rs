@@ -162,15 +162,7 @@ pub fn detect(path: &Path) -> Result<Found> {
 
 /// Reads a whole file, mapping I/O errors to `Error::Io` with the path.
 pub fn read(path: &Path) -> Result<Vec<u8>> {
-    if path.is_dir() {
-        return Err(Error::io(
-            path,
-            std::io::Error::new(
-                std::io::ErrorKind::IsADirectory,
-                "is a directory, not a file",
-            ),
-        ));
-    }
+    crate::fsutil::refuse_directory(path)?;
     std::fs::read(path).map_err(|e| Error::io(path, e))
 }
 

@@ -384,9 +384,6 @@ fn build(file: FileV1, path: &Path) -> Result<Tokenizer> {
     }
 }
 
-/// Kept for `formats/counts.rs` until it calls [`crate::fsutil::write_atomic`] itself.
-pub use crate::fsutil::write_atomic;
-
 #[cfg(test)]
 mod tests {
     use super::*;
