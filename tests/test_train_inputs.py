@@ -67,7 +67,7 @@ TEXT = st.lists(
     text=TEXT,
     block=st.integers(1, 40),
     specials=st.sampled_from([[], [EOT], [EOT, "<|"]]),
-    pattern=st.sampled_from([None, r"\w+|\s+|[^\w\s]+"]),
+    pattern=st.sampled_from([None, r"\w+|\s+|[^\w\s]+", r"\w+\r?|\s+|[^\w\s]+"]),
 )
 def test_stream_pieces_count_as_the_whole_text(text, block, specials, pattern):
     pieces = list(_stream_documents(io.StringIO(text), specials, pattern, block_chars=block))

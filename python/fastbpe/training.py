@@ -159,13 +159,10 @@ def _is_file_object(source: object) -> bool:
 def _stream_documents(
     f: Any, special_tokens: list[str], pattern: str | None, block_chars: int = 1 << 20
 ) -> Iterator[str]:
-    """A text file object's text as pieces cut only where the counts cannot change (after a
-    special token; for GPT-2's pattern also before whitespace that follows non-whitespace):
-    counting the pieces one by one counts the whole stream. Without such a cut (a user pattern
-    and no special tokens) the text stays in one piece."""
-    from .tokenizer import GPT2_PATTERN
-
-    gpt2 = pattern is None or pattern == GPT2_PATTERN
+    """A text file object's text as pieces cut only where the counts cannot change: the core's
+    safe cuts (rust/src/cut/README.md), the rule training, `encode_file` and `encode_iterable`
+    share. Counting the pieces one by one counts the whole stream. A stretch without a cut
+    stays in one piece."""
     buf = ""
     # Look for a cut only once the buffer has doubled since the last look found none: linear time.
     threshold = block_chars
@@ -183,7 +180,7 @@ def _stream_documents(
         buf += block
         if len(buf) < threshold:
             continue
-        cut = last_safe_cut(buf, special_tokens, gpt2_rules=gpt2)
+        cut = last_safe_cut(buf, special_tokens, pattern)
         if cut > 0:
             yield buf[:cut]
             buf = buf[cut:]
