@@ -465,3 +465,13 @@ def test_ctrl_c_stops_file_training(tmp_path):
         T.train_bpe(path, 5000, [], threads=2)
     t.join()
     assert time.monotonic() - start < 5
+
+
+def test_update_with_itself_doubles():
+    """`counts.update(counts)` doubles every count (it used to raise "Already mutably borrowed")."""
+    wc = T.WordCounts()
+    for w, n in [(b"ab", 3), (b" hello", 7), (b"x", 1)]:
+        wc.add(w, n)
+    before = dict(wc.items())
+    wc.update(wc)
+    assert dict(wc.items()) == {w: 2 * n for w, n in before.items()}

@@ -8,6 +8,9 @@
 //! and never touches the inherited lock. The old slot is leaked, not dropped: its lock may be
 //! held, and its contents (thread pools) may refer to threads this process does not have.
 //!
+//! [`RaceOnce`] is the lock-free alternative to `OnceLock` for values computed on first use: no
+//! lock is ever held, so there is nothing a fork could leave held.
+//!
 //! Performance: the process is identified by a generation number that a `pthread_atfork` child
 //! handler bumps, so a lock costs one atomic load more than a `Mutex` (no `getpid` system call).
 
@@ -123,6 +126,70 @@ impl<T> std::fmt::Debug for ForkSafeMutex<T> {
     }
 }
 
+/// A value computed on first use, with no lock: threads that race compute it each and one result
+/// is kept (fine for caches whose value is determined by the owner). A forked child sees it set or
+/// unset, never "being set".
+pub struct RaceOnce<T> {
+    ptr: AtomicPtr<T>,
+}
+
+impl<T> RaceOnce<T> {
+    pub const fn new() -> Self {
+        RaceOnce {
+            ptr: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+
+    pub fn get_or_init(&self, f: impl FnOnce() -> T) -> &T {
+        let cur = self.ptr.load(Ordering::Acquire);
+        // SAFETY: a set pointer is never replaced or freed before `Drop`.
+        if let Some(v) = unsafe { cur.as_ref() } {
+            return v;
+        }
+        let fresh = Box::into_raw(Box::new(f()));
+        match self.ptr.compare_exchange(
+            std::ptr::null_mut(),
+            fresh,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            // SAFETY: just installed; lives until `Drop`.
+            Ok(_) => unsafe { &*fresh },
+            Err(winner) => {
+                // SAFETY: `fresh` was never shared; `winner` is set and lives until `Drop`.
+                drop(unsafe { Box::from_raw(fresh) });
+                unsafe { &*winner }
+            }
+        }
+    }
+}
+
+impl<T> Default for RaceOnce<T> {
+    fn default() -> Self {
+        RaceOnce::new()
+    }
+}
+
+impl<T> Drop for RaceOnce<T> {
+    fn drop(&mut self) {
+        let p = *self.ptr.get_mut();
+        if !p.is_null() {
+            // SAFETY: came from `Box::into_raw`; `&mut self` means no one else uses it.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }
+}
+
+// SAFETY: like `OnceLock<T>`: shared access hands out `&T`, and `T` may be made on any thread.
+unsafe impl<T: Send + Sync> Sync for RaceOnce<T> {}
+unsafe impl<T: Send> Send for RaceOnce<T> {}
+
+impl<T> std::fmt::Debug for RaceOnce<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RaceOnce")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +206,21 @@ mod tests {
         let mut v = m.lock().clone();
         v.sort();
         assert_eq!(v, (0..8).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn race_once_keeps_one_value() {
+        let once: RaceOnce<Vec<u32>> = RaceOnce::new();
+        let got: Vec<usize> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..8u32)
+                .map(|i| {
+                    let once = &once;
+                    s.spawn(move || once.get_or_init(|| vec![i]) as *const _ as usize)
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(got.iter().all(|&p| p == got[0]));
     }
 
     #[cfg(unix)]

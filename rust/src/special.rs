@@ -5,6 +5,50 @@ use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::error::{Error, Result};
 
+/// Which special tokens are recognized in text; the rest of the text is encoded as ordinary text.
+/// The one policy type of every entry point (`Tokenizer::encode*`, `encode_file`, the Python
+/// bindings); [`Allowed`] is its borrowed form.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum SpecialPolicy {
+    /// Every special token of the tokenizer.
+    #[default]
+    All,
+    /// None: special-token text is ordinary text.
+    None,
+    /// Exactly these (each must be a special token of the tokenizer).
+    Only(Vec<String>),
+}
+
+impl SpecialPolicy {
+    /// `Only(names)`, or `None` when `names` is empty (an empty list recognizes nothing).
+    pub fn only(names: Vec<String>) -> Self {
+        if names.is_empty() {
+            SpecialPolicy::None
+        } else {
+            SpecialPolicy::Only(names)
+        }
+    }
+
+    /// The borrowed form that the encoder takes (no copy of the names per call).
+    pub fn as_allowed(&self) -> Allowed<'_> {
+        match self {
+            SpecialPolicy::All => Allowed::All,
+            SpecialPolicy::None => Allowed::None,
+            SpecialPolicy::Only(names) if names.is_empty() => Allowed::None,
+            SpecialPolicy::Only(names) => Allowed::Only(names),
+        }
+    }
+}
+
+/// A [`SpecialPolicy`] borrowed for one call (not a second policy: the same three cases, with the
+/// names borrowed, so a hot encode loop copies nothing).
+#[derive(Debug, Clone, Copy)]
+pub enum Allowed<'a> {
+    All,
+    None,
+    Only(&'a [String]),
+}
+
 /// A piece of input: ordinary text, or one occurrence of special token number `index`
 /// (its position in the list the matcher was built from).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

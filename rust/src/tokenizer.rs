@@ -1,12 +1,13 @@
 //! A complete tokenizer: pre-tokenizer + BPE + special tokens + decoder.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::encode::{Bpe, RankedToken};
 use crate::error::{Error, Result};
+use crate::fork_safe::{ForkSafeMutex, RaceOnce};
 use crate::monitor::Monitor;
 
 use crate::pretokenize::Pretokenizer;
@@ -17,13 +18,8 @@ mod unstable;
 /// How much text `encode_cancellable` encodes between two looks at its monitor.
 const CANCEL_CHECK_BYTES: usize = 1 << 20;
 
-/// Which special tokens `encode` recognizes in text.
-#[derive(Debug, Clone, Copy)]
-pub enum Allowed<'a> {
-    All,
-    None,
-    Only(&'a [String]),
-}
+/// Which special tokens `encode` recognizes (defined in `special`; re-exported for callers).
+pub use crate::special::{Allowed, SpecialPolicy};
 
 #[derive(Debug)]
 pub struct Tokenizer {
@@ -37,9 +33,12 @@ pub struct Tokenizer {
     merges: Option<Vec<(Vec<u8>, Vec<u8>)>>,
     specials: Vec<(String, u32)>,
     all_specials: SpecialMatcher,
-    subset_matchers: Mutex<FxHashMap<Vec<usize>, Arc<SpecialMatcher>>>,
+    /// Matchers for subsets of the special tokens (`Allowed::Only`), by sorted token indices.
+    /// Fork-safe: a child forked while another thread holds this lock gets a fresh cache.
+    subset_matchers: ForkSafeMutex<FxHashMap<Vec<usize>, Arc<SpecialMatcher>>>,
     /// Ranked tokens' (bytes, id) sorted by bytes, built on first use by `encode_with_unstable`.
-    sorted_tokens: OnceLock<Vec<(Box<[u8]>, u32)>>,
+    /// (No `OnceLock`: a fork during its initialization would leave the child waiting forever.)
+    sorted_tokens: RaceOnce<Vec<(Box<[u8]>, u32)>>,
 }
 
 impl Tokenizer {
@@ -115,8 +114,8 @@ impl Tokenizer {
             merges,
             specials,
             all_specials,
-            subset_matchers: Mutex::new(FxHashMap::default()),
-            sorted_tokens: OnceLock::new(),
+            subset_matchers: ForkSafeMutex::default(),
+            sorted_tokens: RaceOnce::new(),
         })
     }
 
@@ -394,10 +393,7 @@ impl Tokenizer {
         }
         idx.sort_unstable();
         idx.dedup();
-        let mut cache = self
-            .subset_matchers
-            .lock()
-            .map_err(|_| Error::value("special-token cache poisoned"))?;
+        let mut cache = self.subset_matchers.lock();
         if let Some(m) = cache.get(&idx) {
             return Ok(m.clone());
         }

@@ -7,10 +7,12 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::encode::RankedToken;
 use crate::error::Error;
-use crate::tokenizer::{Allowed, Tokenizer};
+use crate::tokenizer::{Allowed, SpecialPolicy, Tokenizer};
 
+use super::args::thread_count;
 use super::errors::IntoPy;
 use super::id_lists::IdObjects;
+use super::ids_in::read_ids;
 use super::interrupt::run_interruptible;
 use super::shutdown::detach;
 use crate::monitor::Monitor;
@@ -28,14 +30,12 @@ fn to_ids(ids: &[i64]) -> Result<Vec<u32>, Error> {
         .collect()
 }
 
-/// (allowed_all, allowed) from Python -> `Allowed`.
-fn allowed<'a>(all: bool, names: &'a [String]) -> Allowed<'a> {
+/// The Python layer's `(allowed_all, allowed)` -> the one policy type.
+fn policy(all: bool, names: Vec<String>) -> SpecialPolicy {
     if all {
-        Allowed::All
-    } else if names.is_empty() {
-        Allowed::None
+        SpecialPolicy::All
     } else {
-        Allowed::Only(names)
+        SpecialPolicy::only(names)
     }
 }
 
@@ -54,15 +54,13 @@ impl CoreTokenizer {
         &self,
         py: Python<'_>,
         texts: &[PyBackedStr],
-        allowed_all: bool,
-        allowed: &[String],
+        policy: &SpecialPolicy,
         num_threads: Option<usize>,
     ) -> PyResult<Vec<Vec<u32>>> {
         let monitor = Monitor::silent();
         run_interruptible(py, &monitor, || {
-            let allowed = self::allowed(allowed_all, allowed);
             self.inner
-                .encode_batch(texts, allowed, num_threads, &monitor)
+                .encode_batch(texts, policy.as_allowed(), num_threads, &monitor)
         })
     }
 
@@ -137,7 +135,7 @@ impl CoreTokenizer {
         allowed_all: bool,
         allowed: Vec<String>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let ids = self.encode_allowed(py, text, self::allowed(allowed_all, &allowed))?;
+        let ids = self.encode_allowed(py, text, policy(allowed_all, allowed).as_allowed())?;
         self.ids.list(py, &ids)
     }
 
@@ -149,9 +147,10 @@ impl CoreTokenizer {
         texts: Vec<PyBackedStr>,
         allowed_all: bool,
         allowed: Vec<String>,
-        num_threads: Option<usize>,
+        num_threads: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let batch = self.batch(py, &texts, allowed_all, &allowed, num_threads)?;
+        let num_threads = thread_count(num_threads, "num_threads")?;
+        let batch = self.batch(py, &texts, &policy(allowed_all, allowed), num_threads)?;
         self.ids.lists(py, &batch)
     }
 
@@ -163,9 +162,11 @@ impl CoreTokenizer {
         allowed_all: bool,
         allowed: Vec<String>,
     ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
-        let allowed = self::allowed(allowed_all, &allowed);
-        let (ids, completions) =
-            detach(py, || self.inner.encode_with_unstable(text, allowed)).py_err()?;
+        let policy = policy(allowed_all, allowed);
+        let (ids, completions) = detach(py, || {
+            self.inner.encode_with_unstable(text, policy.as_allowed())
+        })
+        .py_err()?;
         Ok((self.ids.list(py, &ids)?, self.ids.lists(py, &completions)?))
     }
 
@@ -178,10 +179,11 @@ impl CoreTokenizer {
         texts: Vec<PyBackedStr>,
         allowed_all: bool,
         allowed: Vec<String>,
-        num_threads: Option<usize>,
+        num_threads: Option<&Bound<'py, PyAny>>,
         itemsize: usize,
     ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
-        let batch = self.batch(py, &texts, allowed_all, &allowed, num_threads)?;
+        let num_threads = thread_count(num_threads, "num_threads")?;
+        let batch = self.batch(py, &texts, &policy(allowed_all, allowed), num_threads)?;
         let (ids, offsets) = detach(py, || batch_to_buffers(&batch, itemsize));
         Ok((PyBytes::new(py, &ids), PyBytes::new(py, &offsets)))
     }
@@ -195,14 +197,36 @@ impl CoreTokenizer {
         allowed: Vec<String>,
         itemsize: usize,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let ids = self.encode_allowed(py, text, self::allowed(allowed_all, &allowed))?;
+        let ids = self.encode_allowed(py, text, policy(allowed_all, allowed).as_allowed())?;
         let bytes = detach(py, || ids_to_le_bytes(&ids, itemsize));
         Ok(PyBytes::new(py, &bytes))
     }
 
-    fn decode_bytes<'py>(&self, py: Python<'py>, ids: Vec<i64>) -> PyResult<Bound<'py, PyBytes>> {
-        let bytes = detach(py, || self.inner.decode_bytes(&to_ids(&ids)?)).py_err()?;
-        Ok(PyBytes::new(py, &bytes))
+    /// The bytes of `ids`: a list, tuple or other iterable of ints, or a numpy integer array,
+    /// read in place (`ids_in`). The output is sized first and written straight into the bytes
+    /// object (no growing buffer, no second copy): 10^7 ids peak at the output's size.
+    fn decode_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        ids: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let ids = read_ids(ids)?;
+        let tok = &self.inner;
+        let mut total = 0usize;
+        for i in 0..ids.len() {
+            total += tok.token_bytes(ids.get(i)).py_err()?.len();
+        }
+        PyBytes::new_with(py, total, |out| {
+            let mut at = 0;
+            for i in 0..ids.len() {
+                // Every id was found above.
+                if let Ok(b) = tok.token_bytes(ids.get(i)) {
+                    out[at..at + b.len()].copy_from_slice(b);
+                    at += b.len();
+                }
+            }
+            Ok(())
+        })
     }
 
     fn token_bytes<'py>(&self, py: Python<'py>, id: i64) -> PyResult<Bound<'py, PyBytes>> {
