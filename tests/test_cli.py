@@ -421,3 +421,22 @@ def test_separator_is_a_token_or_an_id(tmp_path):
         tmp_path / "x.npy",
         match="--separator",
     )
+
+
+def test_bad_paths_are_one_line_before_any_output(tmp_path):
+    """A bad path is found before the command prints or writes anything."""
+    cases = [
+        (["info", "-t", "gpt2", "--sample", tmp_path], "is not a file"),
+        (["info", "-t", "gpt2", "--sample", tmp_path / "absent.txt"], "does not exist"),
+        (["decode", "-t", "gpt2", "--ids", "1", "-o", tmp_path], "is a directory"),
+        (["decode", "-t", "gpt2", tmp_path], "not a file"),
+        (["train", "--vocab-size", "300", "-o", ""], "not a file name"),
+        (["convert", "-t", "gpt2", "-o", tmp_path / "absent" / "dir/"], "does not exist"),
+        (["encode", "-t", tmp_path, "--text", "hi"], "directory"),
+    ]
+    for args, match in cases:
+        proc = run(*args)
+        assert proc.stdout == b"", (args, proc.stdout)
+        err = fails(*args, match=match)
+        assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -65,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.input:
             raise c.UserError("give a token FILE (.npy or .bin) or --ids '1 2 3'")
         chunks = _token_chunks(args.input, args.dtype)
+    if args.output and os.path.isdir(args.output):
+        raise c.UserError(f"-o {args.output}: is a directory; give the text file to write")
     if args.output:
         # Written under a unique temporary name and renamed when complete: a bad id half-way
         # through leaves no half-written text (an existing output stays as it was).

@@ -35,6 +35,10 @@ def run(args: argparse.Namespace) -> int:
     from ..tokenizer import GPT2_PATTERN
 
     tok = c.load_tokenizer(args.tokenizer)
+    sample = args.sample or c.sample_path()
+    if not os.path.isfile(sample):  # before printing anything: an error is one line, alone
+        what = "is not a file" if os.path.exists(sample) else "does not exist"
+        raise c.UserError(f"--sample {sample}: {what}")
     vocab = tok.vocab
     specials = tok.special_tokens
     ranked = tok._core.ranked()
@@ -61,7 +65,6 @@ def run(args: argparse.Namespace) -> int:
         print("longest tokens:")
     for b, i in longest:
         print(f"  {i:>8}  {len(b):>4} B  {_show(b)}")
-    sample = args.sample or c.sample_path()
     # Statistics from the first 64 MB at most (a multi-GB sample would not fit in memory as str).
     with open(sample, "rb") as f:
         data = f.read(INFO_SAMPLE_BYTES)
