@@ -394,6 +394,9 @@ class Tokenizer:
             if text_or_bytes in self._special_tokens:
                 return self._special_tokens[text_or_bytes]
             text_or_bytes = text_or_bytes.encode("utf-8")
+        elif not isinstance(text_or_bytes, bytes):
+            # tiktoken's types: a list of ints or a bytearray is a TypeError, not bytes.
+            raise TypeError(f"expected str or bytes, got {type(text_or_bytes).__name__}")
         found = self._core.token_id(bytes(text_or_bytes))
         if found is None:
             # Special tokens count as single tokens whether given as str or bytes (tiktoken).
