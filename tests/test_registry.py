@@ -320,3 +320,23 @@ def test_install_doc_names_the_cache_files():
         for group in spec.sources:
             for f in group:
                 assert f"`{sha1_name(f.url)}`" in doc, f.name
+
+
+def test_empty_cache_variable_disables_the_cache(tmp_path, gpt2_files, monkeypatch):
+    """As in tiktoken: TIKTOKEN_CACHE_DIR="" downloads every time and writes nothing."""
+    import io
+
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "")
+    monkeypatch.setattr(registry, "_cache", {})
+    data = gpt2_files["r50k_base.tiktoken"].read_bytes()
+    fetched = []
+
+    def serve(url, timeout=None):
+        fetched.append(url)
+        return io.BytesIO(data)
+
+    monkeypatch.setattr("urllib.request.urlopen", serve)
+    monkeypatch.chdir(tmp_path)
+    assert fastbpe.get_encoding("r50k_base").encode("hello world") == [31373, 995]
+    assert fetched == [registry.R50K_FILE.url] and registry.cache_dir() is None
+    assert list(tmp_path.iterdir()) == []
