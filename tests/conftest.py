@@ -194,6 +194,12 @@ def locate_gpt2_files() -> dict[str, Path]:
     if "r50k_base.tiktoken" not in found:
         dest = own / "r50k_base.tiktoken"
         try:
+            # Not quietly: say what is fetched and where it is kept (docs/install.md).
+            print(
+                f"fastbpe tests: GPT-2's vocabulary not found; fetching the {WHISPER_SDIST} sdist "
+                f"with pip download (about 0.8 MB) for its {WHISPER_MEMBER}, kept in {own}",
+                file=sys.stderr,
+            )
             _fetch_r50k_from_pypi(dest)
         except Exception as e:
             raise RuntimeError(
@@ -260,6 +266,14 @@ def pytest_configure(config: pytest.Config) -> None:
         gpt2_files_or_raise()
     except RuntimeError:
         pass
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Where GPT-2's files came from, in pytest's header (nothing is fetched silently)."""
+    if _located is None:
+        return f"GPT-2 vocabulary: not available ({_locate_error})"
+    where = sorted({str(p.parent) for p in _located.values()})
+    return f"GPT-2 vocabulary: {', '.join(where)}; TIKTOKEN_CACHE_DIR={os.environ['TIKTOKEN_CACHE_DIR']}"
 
 
 # ----------------------------------------------------------------------------- fixtures
