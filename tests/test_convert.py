@@ -382,3 +382,35 @@ def test_multi_file_save_on_a_full_disk_keeps_the_old_files(tmp_path, trained, f
     )
     assert "OSError" in r.stdout, r.stdout + r.stderr
     assert _files(d) == before
+
+
+def _naive_split(token: bytes, ranks: dict[bytes, int]) -> tuple[bytes, bytes] | None:
+    """Byte-pair merging `token`'s bytes alone (lowest rank, leftmost) until two parts remain."""
+    parts = [token[i : i + 1] for i in range(len(token))]
+    while len(parts) > 2:
+        found = [(ranks[a + b], i) for i, (a, b) in enumerate(zip(parts, parts[1:])) if a + b in ranks]
+        if not found:
+            return None
+        _, i = min(found)
+        parts[i : i + 2] = [parts[i] + parts[i + 1]]
+    return (parts[0], parts[1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(min_size=2, max_size=12).map(lambda b: bytes(x % 3 + 97 for x in b)),
+                max_size=30, unique=True))
+def test_merges_from_ranks_equals_a_naive_loop(tokens):
+    """The merge list recovered from ranks (rust/src/formats/merge_order.rs, a heap) equals the
+    obvious quadratic loop on generated vocabularies over a 3-letter alphabet (ties, unreachable
+    tokens, tokens ranked before their parts)."""
+    ranks = {bytes([b]): b for b in range(256)}
+    for t in tokens:
+        ranks.setdefault(t, len(ranks))
+    tok = fastbpe.Tokenizer.from_ranks(ranks)
+    want = [_naive_split(t, ranks) for t, _ in sorted(ranks.items(), key=lambda kv: kv[1])
+            if len(t) >= 2]
+    if None in want:
+        with pytest.raises(ValueError, match="no merge list"):
+            convert.merges_from_ranks(tok)
+    else:
+        assert convert.merges_from_ranks(tok) == want
