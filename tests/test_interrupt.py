@@ -255,3 +255,22 @@ def test_interrupt_long_single_encode(tmp_path, big_corpus):
         print("AFTER-OK", flush=True)
     """
     _run_and_interrupt(tmp_path, body, big_corpus, tmp_path / "unused")
+
+
+@pytest.mark.parametrize("piece", ["letters", "digits"])
+def test_interrupt_one_huge_pre_token(tmp_path, piece):
+    """One 40 MB pre-token is a single call of the merge loop (seconds of work): Ctrl-C must still
+    stop it within the limit (the loop polls the monitor, rust/src/cancel.rs)."""
+    body = f"""
+        enc = fastbpe.get_encoding("gpt2")
+        text = {"'a' * 40_000_000" if piece == "letters" else "'7' * 40_000_000"}
+        print("START", flush=True)
+        try:
+            enc.encode_ordinary(text)
+            print("FINISHED", flush=True)
+        except KeyboardInterrupt:
+            print("KBI", flush=True)
+        assert enc.encode_ordinary("hello world") == [31373, 995]
+        print("AFTER-OK", flush=True)
+    """
+    _run_and_interrupt(tmp_path, body, tmp_path / "unused", tmp_path / "unused")

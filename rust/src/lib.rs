@@ -3,6 +3,7 @@
 //! The core is plain Rust (no PyO3 types) so it can be unit-tested with `cargo test` and fuzzed;
 //! the Python layer lives in `py/` behind the `python` feature.
 
+pub mod cancel;
 pub mod chunk;
 pub mod cut;
 pub mod encode;

@@ -288,18 +288,21 @@ impl Tokenizer {
         let mut out = Vec::with_capacity(text.len() / 4 + 1);
         let mut since_check = 0usize;
         let mut stopped = false;
-        self.bpe.with_cache(|enc| {
-            self.encode_segments(text, allowed, &mut out, |t, out| {
-                self.pretok.for_each_piece(t, |piece| {
-                    if stopped {
-                        return; // finish scanning without encoding: far faster than encoding
-                    }
-                    since_check += piece.len();
-                    if since_check >= CANCEL_CHECK_BYTES {
-                        since_check = 0;
-                        stopped = monitor.is_cancelled();
-                    }
-                    enc.encode_piece(piece.as_bytes(), out)
+        // Watching the monitor lets the merge loop of one huge piece stop too (`crate::cancel`).
+        crate::cancel::while_watching(monitor, || {
+            self.bpe.with_cache(|enc| {
+                self.encode_segments(text, allowed, &mut out, |t, out| {
+                    self.pretok.for_each_piece(t, |piece| {
+                        if stopped {
+                            return; // finish scanning without encoding: far faster than encoding
+                        }
+                        since_check += piece.len();
+                        if since_check >= CANCEL_CHECK_BYTES {
+                            since_check = 0;
+                            stopped = monitor.is_cancelled();
+                        }
+                        enc.encode_piece(piece.as_bytes(), out)
+                    })
                 })
             })
         })?;

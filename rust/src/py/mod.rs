@@ -1,11 +1,12 @@
 //! The PyO3 layer: thin wrappers that convert types and errors. No tokenizer logic lives here.
 
-mod cut;
 mod args;
+mod cut;
 mod encode_file;
 mod errors;
 mod formats;
 mod id_lists;
+mod ids_in;
 mod interrupt;
 mod shutdown;
 mod tokenizer;
