@@ -98,14 +98,21 @@ def _uninstall() -> None:
             setattr(s, name, getattr(s, "_orig_" + name))
 
 
+# A restarted worker is a new process (spawned, importing distributed and fastbpe): on a busy
+# machine that takes a while, so the tests that kill workers wait generously for both.
+RESTART_TIMEOUT = 180
+
+
 @pytest.fixture
 def killer(client):
+    client.wait_for_workers(2, timeout=RESTART_TIMEOUT)
+
     def install(kind: str, marker: str) -> None:
         client.run(_install, kind, marker)
 
     yield install
-    client.run(_uninstall)
-    client.wait_for_workers(2, timeout=60)
+    client.run(_uninstall)  # the workers that did not die still have it
+    client.wait_for_workers(2, timeout=RESTART_TIMEOUT)
 
 
 def test_train_equals_train_bpe(client, corpus):
@@ -189,19 +196,19 @@ def _hog(_shard, *args, **kwargs):
     block = np.ones(2 * MEMORY_LIMIT // 8)  # touched pages: real resident memory
     import time
 
-    time.sleep(10)
+    time.sleep(60)  # the nanny kills the worker long before this ends
     return block.sum()
 
 
 def test_worker_out_of_memory_is_a_clear_error(client, corpus, monkeypatch):
-    # The task runs on the workers; the patched function travels pickled by value.
+    client.wait_for_workers(2, timeout=RESTART_TIMEOUT)
     client.run(lambda: setattr(__import__("fastbpe.shards").shards, "count_shard", _hog))
     try:
         with pytest.raises(RuntimeError, match="memory"):
             fdask.train(corpus, 300, [EOT], client=client, progress=False)
     finally:
         client.run(_uninstall_hog)
-        client.wait_for_workers(2, timeout=60)
+        client.wait_for_workers(2, timeout=RESTART_TIMEOUT)
 
 
 def _uninstall_hog() -> None:

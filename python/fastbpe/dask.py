@@ -126,6 +126,10 @@ def _merge_task(*parts: WordCounts) -> WordCounts:
     return merge_counts((f"part {i}", p) for i, p in enumerate(parts))
 
 
+def _identity(x: Any) -> Any:
+    return x
+
+
 def _encode_task(
     tok: Tokenizer, shard: _shards.Shard, output: str, options: dict[str, Any]
 ) -> dict[str, Any]:
@@ -416,7 +420,10 @@ def encode_files(
         with _client(client) as cl:
             doc = _shards.doc_token_text(tokenizer, separator, recognized)
             plan = _plan(cl, files, shard_bytes, tokenizer.pattern, recognized, tag, doc)
-            tok_f = cl.scatter(tokenizer, broadcast=True)
+            # A task, not scattered data: if every worker holding it dies, Dask recomputes it
+            # from the task's arguments (lost scattered data cannot be rebuilt). Workers fetch
+            # it from each other, so it crosses the client's link once.
+            tok_f = cl.submit(_identity, tokenizer, key=f"fastbpe-tokenizer-{tag}")
             names, sizes, futures = {}, {}, []
             ext = ".npy" if format == "npy" else ".bin"
             for s in plan:
