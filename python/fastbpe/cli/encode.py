@@ -81,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    e = sub.add_parser("encode", help="encode text files into a token file (.npy or .bin)")
+    e = sub.add_parser(
+        "encode", help="encode text files into a token file (.npy, .bin, llm.c or Megatron)"
+    )
     c.add_tokenizer_arg(e)
     e.add_argument(
         "inputs", nargs="*", metavar="INPUT", help="UTF-8 text files, - for stdin (default: sample)"
