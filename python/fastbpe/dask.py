@@ -39,7 +39,7 @@ Performance notes (benches/bench_dask.py, docs/cluster.md "Numbers"):
   worker. The text is read by the workers from the shared file system.
 - The reduce tree adds `split_every` (8) counts per task: the client receives one merged result
   instead of one per shard, and merging runs in parallel on the workers.
-- 64 MiB shards: large enough that per-task overhead (~10 ms scheduling, a plan window read) is
+- 64 MiB shards: large enough that per-task overhead (scheduling, a window read to plan it) is
   noise, small enough that a rerun after a worker death repeats little and a 16-core machine gets
   work from a 1 GB corpus.
 - Counting a shard goes through Python blocks of text (`fastbpe.shards.iter_texts`), ~35 MB/s per
