@@ -599,3 +599,35 @@ def test_concurrent_writers_processes_leave_one_whole_file(tmp_path, small_tok):
         assert pr.returncode == 0, err.decode()[-2000:]
     assert out.read_bytes() in expected, "the output is not any one writer's whole file"
     assert os.listdir(out_dir) == ["t.bin"], os.listdir(out_dir)
+
+
+# ----------------------------------------------------------------------------- inputs that change
+
+
+def test_training_on_a_file_that_grows_is_refused(tmp_path):
+    """Training reads files with positional reads planned from the size at open (FileChunks):
+    data past that size is noticed and named, not silently dropped."""
+    import threading
+    import time
+
+    src = tmp_path / "growing.txt"
+    src.write_text("some words to count\n" * 200_000, encoding="utf-8")
+    stop = threading.Event()
+
+    def append() -> None:
+        with open(src, "ab") as f:
+            while not stop.is_set():
+                f.write(b"more words\n" * 1000)
+                f.flush()
+                time.sleep(0.001)
+
+    t = threading.Thread(target=append)
+    t.start()
+    try:
+        time.sleep(0.05)
+        with pytest.raises(OSError) as info:
+            fastbpe._fastbpe.count_files([str(src)], [EOT], threads=1, chunk_size=1 << 16)
+    finally:
+        stop.set()
+        t.join()
+    assert "growing.txt" in str(info.value) and "changed while" in str(info.value), info.value
