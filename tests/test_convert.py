@@ -414,3 +414,18 @@ def test_merges_from_ranks_equals_a_naive_loop(tokens):
             convert.merges_from_ranks(tok)
     else:
         assert convert.merges_from_ranks(tok) == want
+
+
+@pytest.mark.parametrize("fmt", ["vocab-merges", "hf"])
+def test_failed_save_into_a_new_directory_leaves_no_directory(tmp_path, fmt):
+    """The directory a save creates goes again when the save fails (disk full here)."""
+    import subprocess
+    import sys
+
+    target = tmp_path / "new" / "deeper"
+    r = subprocess.run(
+        [sys.executable, "-c", DISK_FULL_SCRIPT, str(target) + "/", fmt, str(600_000)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert "OSError" in r.stdout, r.stdout + r.stderr
+    assert os.listdir(tmp_path) == []

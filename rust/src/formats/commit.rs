@@ -21,6 +21,24 @@ pub fn write_files(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
     write_files_with(files, &RealFs)
 }
 
+/// [`write_files`] for files inside `dir`, which is created first (with missing parents); when
+/// the write fails, the directories it created are removed again: a failed save leaves no empty
+/// folder behind.
+pub fn write_files_into(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .collect();
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let result = write_files(files);
+    if result.is_err() {
+        for d in &missing {
+            let _ = std::fs::remove_dir(d); // innermost first; only if still empty
+        }
+    }
+    result
+}
+
 /// The file-system steps, so tests can make any one of them fail.
 trait Fs {
     /// The whole new file under its temporary name (`crate::fsutil`'s unique names).

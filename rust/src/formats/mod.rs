@@ -66,17 +66,22 @@ impl Format {
     /// a directory (existing, or written with a trailing `/`) gets `vocab.json` + `merges.txt`;
     /// anything else is fastbpe's own file.
     pub fn for_path(path: &Path) -> Self {
-        let text = path.as_os_str().to_string_lossy();
-        if path.is_dir() || text.ends_with(std::path::MAIN_SEPARATOR) || text.ends_with('/') {
+        if names_directory(path) {
             Format::VocabMerges
         } else if path.file_name().is_some_and(|n| n == "tokenizer.json") {
             Format::Hf
-        } else if text.ends_with(".tiktoken") {
+        } else if path.as_os_str().to_string_lossy().ends_with(".tiktoken") {
             Format::Tiktoken
         } else {
             Format::Native
         }
     }
+}
+
+/// Whether `path` means a directory: an existing one, or a name ending in a path separator.
+pub fn names_directory(path: &Path) -> bool {
+    let text = path.as_os_str().to_string_lossy();
+    path.is_dir() || text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR)
 }
 
 /// Writes `tok` in `format` (None: [`Format::for_path`]); returns the format and the files

@@ -26,13 +26,15 @@ pub fn load(
 /// Writes `vocab.json` and `merges.txt` into `dir` (created if needed), both or neither.
 /// Returns their paths.
 pub fn save(tok: &Tokenizer, dir: &Path) -> Result<(PathBuf, PathBuf)> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let (vocab_path, merges_path) = (dir.join("vocab.json"), dir.join("merges.txt"));
     let merges = merge_order::merges_of(tok)?;
-    super::commit::write_files(&[
-        (vocab_path.clone(), write_vocab(tok).into_bytes()),
-        (merges_path.clone(), write_merges(&merges).into_bytes()),
-    ])?;
+    super::commit::write_files_into(
+        dir,
+        &[
+            (vocab_path.clone(), write_vocab(tok).into_bytes()),
+            (merges_path.clone(), write_merges(&merges).into_bytes()),
+        ],
+    )?;
     Ok((vocab_path, merges_path))
 }
 

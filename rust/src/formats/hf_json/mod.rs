@@ -27,7 +27,7 @@ mod write;
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::tokenizer::Tokenizer;
 
 pub use read::parse;
@@ -42,10 +42,8 @@ pub fn load(path: &Path) -> Result<Tokenizer> {
 /// named `tokenizer.json` also `tokenizer_config.json` and `special_tokens_map.json`. All files
 /// or none. Returns the paths written.
 pub fn save(tok: &Tokenizer, path: &Path) -> Result<Vec<PathBuf>> {
-    let text = path.as_os_str().to_string_lossy();
-    let file = if path.is_dir() || text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR)
-    {
-        std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+    let dir = super::names_directory(path);
+    let file = if dir {
         path.join("tokenizer.json")
     } else {
         path.to_path_buf()
@@ -62,7 +60,11 @@ pub fn save(tok: &Tokenizer, path: &Path) -> Result<Vec<PathBuf>> {
             map.into_bytes(),
         ));
     }
-    super::commit::write_files(&files)?;
+    if dir {
+        super::commit::write_files_into(path, &files)?;
+    } else {
+        super::commit::write_files(&files)?;
+    }
     Ok(files.into_iter().map(|(p, _)| p).collect())
 }
 
