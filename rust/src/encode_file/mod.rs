@@ -69,7 +69,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::{self, AtomicFile};
 use crate::monitor::{Monitor, Unit};
 use crate::parallel;
-use crate::tokenizer::{Allowed, Tokenizer};
+use crate::tokenizer::Tokenizer;
 
 /// Encodes `inputs` (paths; `"-"` is standard input) into one token file at `output`.
 pub fn encode_files(
@@ -101,13 +101,7 @@ pub fn encode_files(
             names.clone()
         }
     };
-    let allowed = if specials.is_empty() {
-        Allowed::None
-    } else if opts.special == SpecialPolicy::All {
-        Allowed::All
-    } else {
-        Allowed::Only(&specials)
-    };
+    let allowed = opts.special.as_allowed();
     let cutter = Cutter::for_pretokenizer(&specials, tok.pretokenizer())?;
     let total = check_inputs(inputs, output)?;
 

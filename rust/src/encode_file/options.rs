@@ -99,13 +99,9 @@ impl Dtype {
     }
 }
 
-/// Which special tokens are recognized in the text (the rest is encoded as ordinary text).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SpecialPolicy {
-    All,
-    None,
-    Only(Vec<String>),
-}
+/// Which special tokens are recognized in the text (the rest is encoded as ordinary text): the
+/// one policy type, `crate::special::SpecialPolicy`.
+pub use crate::special::SpecialPolicy;
 
 #[derive(Clone, Debug)]
 pub struct EncodeFileOptions {

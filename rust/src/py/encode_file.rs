@@ -68,11 +68,7 @@ fn encode_files<'py>(
     let opts = EncodeFileOptions {
         format: format.map(TokenFormat::parse).transpose().py_err()?,
         dtype: dtype.map(Dtype::parse).transpose().py_err()?,
-        special: match allowed {
-            None => SpecialPolicy::All,
-            Some(names) if names.is_empty() => SpecialPolicy::None,
-            Some(names) => SpecialPolicy::Only(names),
-        },
+        special: allowed.map_or(SpecialPolicy::All, SpecialPolicy::only),
         separator,
         utf8: Utf8Mode::parse(errors).py_err()?,
         chunk_size,
