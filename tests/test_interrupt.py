@@ -274,3 +274,28 @@ def test_interrupt_one_huge_pre_token(tmp_path, piece):
         print("AFTER-OK", flush=True)
     """
     _run_and_interrupt(tmp_path, body, tmp_path / "unused", tmp_path / "unused")
+
+
+def test_interrupt_training_on_one_huge_pre_token(tmp_path):
+    """Training whose corpus is one 40 MB pre-token: each merge rewrites that one word (a long
+    loop); Ctrl-C is looked for inside it (rust/src/train/words.rs, `merge_word`)."""
+    body = """
+        import random
+        rng = random.Random(0)
+        word = bytes(rng.choice(b"abcdefghij") for _ in range(40_000_000))
+        counts = training.WordCounts()
+        counts.add(word, 1)
+        del word
+        print("START", flush=True)
+        try:
+            training.train_from_counts(counts, 5000, threads=1)
+            print("FINISHED", flush=True)
+        except KeyboardInterrupt:
+            print("KBI", flush=True)
+        small = training.WordCounts()
+        small.add(b"hello", 3)
+        v, m = training.train_from_counts(small, 258)
+        assert m[0] == (b"l", b"o") and len(m) == 2, m  # ties: the greater pair first
+        print("AFTER-OK", flush=True)
+    """
+    _run_and_interrupt(tmp_path, body, tmp_path / "unused", tmp_path / "unused")

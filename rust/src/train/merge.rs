@@ -135,7 +135,10 @@ pub fn learn(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) -> Res
 /// [`learn`], with merges as ids (see [`Learned`]).
 pub fn learn_ids(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) -> Result<Learned> {
     opts.check()?;
-    crate::parallel::install(opts.threads, || learn_in_pool(counts, opts, monitor))?
+    crate::parallel::install(opts.threads, || {
+        // Watched by the loops inside one huge word (`words::merge_word`).
+        crate::cancel::while_watching(monitor, || learn_in_pool(counts, opts, monitor))
+    })?
 }
 
 fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) -> Result<Learned> {
@@ -144,7 +147,7 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
     let min_count = opts.min_frequency.max(1) as u128;
     let mut tok = Tokens::new();
     let mut words = Words::from_counts(counts)?;
-    let mut pairs = PairIndex::count(&words);
+    let mut pairs = PairIndex::count(&words, monitor);
     let mut heap = pairs.heap(&tok);
     let mut changes = Changes::default();
     let mut todo: Vec<u32> = Vec::new();

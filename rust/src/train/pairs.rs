@@ -15,6 +15,8 @@ use std::collections::hash_map::Entry;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use crate::monitor::Monitor;
+
 use super::heap::PairHeap;
 use super::order::Candidate;
 use super::tokens::Tokens;
@@ -46,7 +48,7 @@ impl PairIndex {
     /// The pairs of `words`, whose symbols are all bytes yet: a pair is an index below 65536, so
     /// dense arrays replace hashing. One contiguous range of words per thread of the current
     /// pool, then the per-thread arrays are summed / concatenated.
-    pub(super) fn count(words: &Words) -> Self {
+    pub(super) fn count(words: &Words, monitor: &Monitor) -> Self {
         let offsets = words.offsets();
         let n_words = offsets.len();
         let parts = rayon::current_num_threads().clamp(1, n_words.max(1));
@@ -55,9 +57,13 @@ impl PairIndex {
             .map(|t| {
                 let mut pc = vec![0 as PairCount; 1 << 16];
                 let mut pw: Vec<Vec<u32>> = vec![Vec::new(); 1 << 16];
-                for &w in &offsets[(n_words * t / parts)..(n_words * (t + 1) / parts)] {
+                'words: for &w in &offsets[(n_words * t / parts)..(n_words * (t + 1) / parts)] {
                     let c = words.count(w) as PairCount;
-                    for win in words.symbols(w).windows(2) {
+                    for (k, win) in words.symbols(w).windows(2).enumerate() {
+                        // Ctrl-C inside one huge word; the caller then sees the cancelled monitor.
+                        if k & 0xF_FFFF == 0xF_FFFF && monitor.is_cancelled() {
+                            break 'words;
+                        }
                         let p = ((win[0] << 8) | win[1]) as usize;
                         pc[p] += c;
                         let list = &mut pw[p];

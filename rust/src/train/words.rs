@@ -17,6 +17,9 @@ const HDR: usize = 4;
 /// How many words ahead loops over words prefetch.
 const PREFETCH: usize = 8;
 
+/// Symbols merged between two looks for cancellation inside one word (a power of two).
+const CANCEL_BLOCK: usize = 1 << 20;
+
 pub(super) struct Words {
     data: Vec<u32>,
     /// Offsets of all records.
@@ -181,8 +184,14 @@ fn merge_word(
     delta: &mut impl FnMut(Pair, i64),
 ) -> usize {
     let len = syms.len();
+    let watch = len > CANCEL_BLOCK;
     let (mut i, mut j) = (0, 0);
     while i < len {
+        // One huge word (a pre-token of tens of MB) is seconds of work: look for Ctrl-C between
+        // blocks. An interrupted word is left half-merged; training then stops (`Interrupted`).
+        if watch && i & (CANCEL_BLOCK - 1) < 2 && i > 0 && crate::cancel::requested() {
+            return j;
+        }
         if i + 1 < len && syms[i] == a && syms[i + 1] == b {
             if j > 0 {
                 let x = syms[j - 1];
