@@ -1,34 +1,46 @@
-"""GPT-2 encoding speed: fastbpe vs tiktoken vs Hugging Face tokenizers, side by side, one run.
+"""Encoding speed: fastbpe vs tiktoken and the newer Rust encoders, side by side in one run.
 
-    python benches/bench_encode.py                      # corpora from /tmp/corpora, 10 MB each
-    python benches/bench_encode.py --mb 25 --repeat 5 --out docs/encoding.md
-    python benches/bench_encode.py --english FILE --code FILE
+    python benches/bench_encode.py                                  # GPT-2, 5 MB of each corpus
+    python benches/bench_encode.py --encoding cl100k_base --out /tmp/cl100k.md
+    python benches/bench_encode.py --mb 5 --repeat 5 --out docs/encoding.md
+
+Peers (the `bench` extra): tiktoken, tokie, splintr-rs, wordchipper, bpe-openai (cl100k/o200k
+only: it ships only those), kitoken, and Hugging Face tokenizers (`--tools` to add it; it is
+~50x slower). A peer whose ids differ from tiktoken's is reported as such and never ranked.
 
 What it measures (MB = 10^6 bytes of UTF-8 input):
-  1. single thread `encode_ordinary` on one long text, English prose and source code;
-  2. batch encoding of a corpus's documents and of its lines, at 1 and 2 threads:
-     fastbpe `encode_ordinary_batch(num_threads=n)` (Rust threads, GIL released), tiktoken
-     `encode_ordinary_batch(num_threads=n)` (a Python thread pool), HF `encode_batch` (its Rayon
-     pool; 1 thread = TOKENIZERS_PARALLELISM=false);
-  3. pathological inputs, each tool in a forked child with a time limit.
+  1. single thread `encode_ordinary` on one long text: English, multilingual text, code;
+  2. batch: a corpus's documents and its lines, at 1 and 2 threads where the tool can be told
+     (fastbpe/tiktoken/bpe-openai `num_threads`); tokie, splintr, wordchipper and kitoken batch
+     on their own pool over all cores, so they appear in the all-cores rows only;
+  3. long single pieces, each tool in a forked child with a time limit;
+  4. short calls: one 40-character sentence, calls per second;
+  5. the goals of issue 10 as ratios, from the numbers above.
 
-Ids are checked equal to tiktoken's before anything is timed; a tool that differs is reported,
-not timed. Each timing is the best of --repeat runs, tools interleaved so that a noisy neighbour
-hurts them alike. The corpora are `english_10M.txt`/`english_100M.txt` and `code.txt` from
-../shared/corpora/make_corpus.sh (default folder /tmp/corpora); without them a generated text is
-used, with a warning.
+Ids are checked equal to tiktoken's before anything is timed. Each timing is the median of
+--repeat rounds, tools interleaved within a round so that a noisy neighbour hurts them alike.
+Corpora: `english.txt`, `multi.txt`, `code.txt` from ../shared/corpora/make_corpus.sh (folder
+--corpora, default /tmp/corpora), documents separated by `\\n<|endoftext|>\\n` (encoded as text);
+without them, Python's own sources and generated multilingual text are used, with a warning.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import importlib.metadata
 import multiprocessing
 import os
 import platform
 import random
+import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -37,9 +49,25 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 EOT = "<|endoftext|>"
 DOC_SEP = "\n" + EOT + "\n"
+# GPT-2's pattern in the classic spelling, for engines without possessive quantifiers (splintr).
+GPT2_CLASSIC = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
+SPECIALS = {
+    "gpt2": {EOT: 50256},
+    "cl100k_base": {EOT: 100257},
+    "o200k_base": {EOT: 199999},
+}
 
 
-# ----------------------------------------------------------------------------- setup
+# ----------------------------------------------------------------------------- tools
+
+
+@dataclass
+class Tool:
+    name: str
+    one: Callable[[str], list[int]]
+    # batch(texts, threads): threads None = the tool's own pool over all cores.
+    batch: Callable[[list[str], int | None], list[list[int]]] | None
+    sets_threads: bool  # whether batch honours a thread count
 
 
 def gpt2_files() -> dict[str, Path]:
@@ -58,91 +86,279 @@ def gpt2_files() -> dict[str, Path]:
     return files
 
 
-def load_tools(files: dict[str, Path]) -> dict[str, object]:
+def tiktoken_file(encoding: str, work: Path) -> Path:
+    """A plain `.tiktoken` file of `encoding`: GPT-2's from ../shared, the others from the copy
+    bpe-openai ships (gzip), so no download is needed."""
+    if encoding == "gpt2":
+        return gpt2_files()["r50k_base.tiktoken"]
+    import bpe_openai
+
+    gz = Path(bpe_openai.__file__).parent / "data" / f"{encoding}.tiktoken.gz"
+    out = work / f"{encoding}.tiktoken"
+    out.write_bytes(gzip.decompress(gz.read_bytes()))
+    return out
+
+
+def pattern_of(encoding: str) -> str:
     import fastbpe
-    import tiktoken
-    from tokenizers import Tokenizer as HFTokenizer
-    from tokenizers import decoders, models, pre_tokenizers
+    from fastbpe import patterns
 
-    hf = HFTokenizer(models.BPE.from_file(str(files["encoder.json"]), str(files["vocab.bpe"])))
-    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    hf.decoder = decoders.ByteLevel()
     return {
-        "fastbpe": fastbpe.get_encoding("gpt2"),
-        "tiktoken": tiktoken.get_encoding("gpt2"),
-        "HF tokenizers": hf,
+        "gpt2": fastbpe.GPT2_PATTERN,
+        "cl100k_base": patterns.CL100K_PATTERN,
+        "o200k_base": patterns.O200K_PATTERN,
+    }[encoding]
+
+
+def load_ranks(path: Path) -> dict[bytes, int]:
+    import base64
+
+    ranks = {}
+    for line in path.read_bytes().splitlines():
+        if line:
+            tok, rank = line.split()
+            ranks[base64.b64decode(tok)] = int(rank)
+    return ranks
+
+
+def load_tools(encoding: str, wanted: list[str], work: Path) -> dict[str, Tool]:
+    """The tools named in `wanted` that load here, for `encoding`."""
+    file = tiktoken_file(encoding, work)
+    pattern = pattern_of(encoding)
+    specials = SPECIALS[encoding]
+    # wordchipper reads its vocabularies from a cache folder and downloads what is missing;
+    # seed a private one (an empty file left by a failed download would give wrong ids).
+    wc = work / "wordchipper"
+    name = "r50k_base" if encoding == "gpt2" else encoding
+    (wc / "openai" / name).mkdir(parents=True, exist_ok=True)
+    shutil.copy(file, wc / "openai" / name / f"{name}.tiktoken")
+    os.environ["WORDCHIPPER_CACHE_DIR"] = str(wc)
+
+    def fastbpe_tool() -> Tool:
+        import fastbpe
+
+        enc = (
+            fastbpe.get_encoding("gpt2")
+            if encoding == "gpt2"
+            else fastbpe.Tokenizer.from_ranks(load_ranks(file), specials, pattern=pattern)
+        )
+        return Tool(
+            "fastbpe",
+            enc.encode_ordinary,
+            lambda t, n: enc.encode_ordinary_batch(t, num_threads=n),
+            True,
+        )
+
+    def tiktoken_tool() -> Tool:
+        import tiktoken
+
+        if encoding == "gpt2":
+            enc = tiktoken.get_encoding("gpt2")
+        else:
+            enc = tiktoken.Encoding(
+                encoding, pat_str=pattern, mergeable_ranks=load_ranks(file), special_tokens=specials
+            )
+        return Tool(
+            "tiktoken",
+            enc.encode_ordinary,
+            lambda t, n: enc.encode_ordinary_batch(t, num_threads=n or os.cpu_count() or 1),
+            True,
+        )
+
+    def tokie_tool() -> Tool:
+        if encoding != "gpt2":
+            raise RuntimeError("loads HF tokenizer.json files; only GPT-2's is built here")
+        import tokie
+        from tokenizers import Tokenizer as HFTokenizer
+        from tokenizers import models, pre_tokenizers
+
+        files = gpt2_files()
+        hf = HFTokenizer(models.BPE.from_file(str(files["encoder.json"]), str(files["vocab.bpe"])))
+        hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        hf.save(str(work / "gpt2_tokenizer.json"))
+        tok = tokie.Tokenizer.from_json(str(work / "gpt2_tokenizer.json"))
+        return Tool(
+            "tokie",
+            lambda s: tok.encode(s, add_special_tokens=False).ids,
+            lambda t, n: [e.ids for e in tok.encode_batch(t, add_special_tokens=False)],
+            False,
+        )
+
+    def splintr_tool() -> Tool:
+        import splintr
+
+        if encoding == "gpt2":
+            tok = splintr.Tokenizer(str(file), GPT2_CLASSIC, specials)
+        else:
+            tok = splintr.Tokenizer.from_pretrained(encoding)
+        return Tool("splintr", tok.encode_ordinary, lambda t, n: tok.encode_batch(t), False)
+
+    def wordchipper_tool() -> Tool:
+        import wordchipper
+
+        tok = wordchipper.Tokenizer.from_pretrained(name)
+        none = wordchipper.SpecialFilter.include_none()  # special-token text as text
+        return Tool(
+            "wordchipper",
+            lambda s: tok.encode(s, special_filter=none),
+            lambda t, n: tok.encode_batch(t, special_filter=none),
+            False,
+        )
+
+    def bpe_openai_tool() -> Tool:
+        if encoding == "gpt2":
+            raise RuntimeError("ships cl100k_base and o200k_base only")
+        import bpe_openai
+
+        enc = bpe_openai.get_encoding(encoding)
+        return Tool(
+            "bpe-openai",
+            enc.encode_ordinary,
+            lambda t, n: enc.encode_ordinary_batch(t, num_threads=n or os.cpu_count() or 1),
+            True,
+        )
+
+    def kitoken_tool() -> Tool:
+        import kitoken
+
+        tok = kitoken.Kitoken.from_tiktoken_file(str(file))
+        return Tool(
+            "kitoken",
+            lambda s: tok.encode(s, False),
+            lambda t, n: tok.encode_all(t, False),
+            False,
+        )
+
+    def hf_tool() -> Tool:
+        if encoding != "gpt2":
+            raise RuntimeError("only GPT-2 is set up for HF tokenizers here")
+        from tokenizers import Tokenizer as HFTokenizer
+        from tokenizers import models, pre_tokenizers
+
+        files = gpt2_files()
+        hf = HFTokenizer(models.BPE.from_file(str(files["encoder.json"]), str(files["vocab.bpe"])))
+        hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        return Tool(
+            "HF tokenizers",
+            lambda s: hf.encode(s, add_special_tokens=False).ids,
+            lambda t, n: [e.ids for e in hf.encode_batch(t, add_special_tokens=False)],
+            False,
+        )
+
+    makers = {
+        "fastbpe": fastbpe_tool,
+        "tiktoken": tiktoken_tool,
+        "tokie": tokie_tool,
+        "splintr": splintr_tool,
+        "wordchipper": wordchipper_tool,
+        "bpe-openai": bpe_openai_tool,
+        "kitoken": kitoken_tool,
+        "HF tokenizers": hf_tool,
     }
+    tools = {}
+    for t in wanted:
+        try:
+            tools[t] = makers[t]()
+        except Exception as e:  # noqa: BLE001 - a peer that is missing or cannot load is skipped
+            print(f"NOTE: {t} skipped: {type(e).__name__}: {e}", file=sys.stderr)
+    return tools
 
 
-def read_prefix(path: Path, mb: float) -> str:
+# ----------------------------------------------------------------------------- corpora
+
+
+def read_slices(path: Path, mb: float, count: int) -> list[str]:
+    """`count` consecutive slices of about `mb` MB of `path`, each cut after a newline."""
+    size = int(mb * 1_000_000)
     with open(path, "rb") as f:
-        data = f.read(int(mb * 1_000_000))
-    return data.decode("utf-8", errors="ignore")  # a cut character at the end is dropped
+        data = f.read(size * count + 100_000)
+    slices, at = [], 0
+    for _ in range(count):
+        end = data.find(b"\n", at + size)
+        end = len(data) if end < 0 else end + 1
+        slices.append(data[at:end].decode("utf-8", errors="ignore"))
+        at = end
+        if at >= len(data):
+            at = 0  # a short file: wrap around (later rounds then repeat text)
+    return slices
 
 
-def corpora(args) -> dict[str, tuple[str, str]]:
-    """name -> (text, where it came from)."""
+def fallback_corpus(name: str, n_bytes: int) -> str:
+    """Without the real corpora: Python's own sources (code), their docstrings' prose
+    (English), and generated multilingual text."""
+    if name == "code":
+        parts, size = [], 0
+        for p in sorted(Path(os.__file__).parent.glob("*.py")):
+            t = p.read_text(encoding="utf-8", errors="ignore")
+            parts.append(t)
+            size += len(t)
+            if size > n_bytes:
+                break
+        return DOC_SEP.join(parts)[:n_bytes]
+    import corpus_gen
+
+    return corpus_gen.varied_text(n_bytes, seed=1 if name == "English" else 3)
+
+
+def corpora(args) -> dict[str, tuple[list[str], str]]:
+    """name -> (--repeat + 1 slices of --mb MB, where they came from). Slice 0 is for the id
+    check, slice r for timed round r: no tool is timed on text it has seen, so a piece cache
+    helps only as it would on a real corpus (repeats within the text), not by remembering
+    the previous round."""
     d = Path(args.corpora)
+    count = args.repeat + 1
     out = {}
-    english = (
-        [Path(args.english)] if args.english else [d / "english_10M.txt", d / "english_100M.txt"]
-    )
-    if args.mb > 10 and not args.english:
-        english.reverse()
-    code = [Path(args.code)] if args.code else [d / "code.txt"]
-    for name, candidates in (("English prose", english), ("code", code)):
-        path = next((p for p in candidates if p.is_file() and p.stat().st_size > 0), None)
-        if path is not None:
-            out[name] = (read_prefix(path, args.mb), str(path))
+    for name, file in (
+        ("English", "english.txt"),
+        ("multilingual", "multi.txt"),
+        ("code", "code.txt"),
+    ):
+        path = d / file
+        if path.is_file() and path.stat().st_size > 0:
+            out[name] = (read_slices(path, args.mb, count), str(path))
             continue
         print(
-            f"WARNING: no {name} corpus ({', '.join(map(str, candidates))}); using generated text "
-            "(tests/corpus_gen.py). Build real ones with ../shared/corpora/make_corpus.sh.",
+            f"WARNING: no {path}; using a stand-in. Build real corpora with "
+            "../shared/corpora/make_corpus.sh.",
             file=sys.stderr,
         )
-        import corpus_gen
-
-        text = corpus_gen.varied_text(int(args.mb * 1_000_000), seed=7 if name == "code" else 1)
-        out[name] = (text, "generated (tests/corpus_gen.py)")
+        n = int(args.mb * 1_000_000)
+        text = fallback_corpus(name, n * count)
+        out[name] = ([text[i * n : (i + 1) * n] for i in range(count)], "stand-in (see --help)")
     return out
 
 
 # ----------------------------------------------------------------------------- timing
 
 
-def encode_one(tool: str, enc, text: str) -> list[int]:
-    if tool == "HF tokenizers":
-        os.environ["TOKENIZERS_PARALLELISM"] = "false"
-        return enc.encode(text, add_special_tokens=False).ids
-    return enc.encode_ordinary(text)
-
-
-def encode_many(tool: str, enc, texts: list[str], threads: int) -> list[list[int]]:
-    if tool == "HF tokenizers":
-        os.environ["TOKENIZERS_PARALLELISM"] = "true" if threads > 1 else "false"
-        return [e.ids for e in enc.encode_batch(texts, add_special_tokens=False)]
-    return enc.encode_ordinary_batch(texts, num_threads=threads)
-
-
-def best_of(fns: dict[str, object], repeat: int, clock=time.perf_counter) -> dict[str, float]:
-    """Best time of each fn over `repeat` interleaved rounds."""
-    best = {k: float("inf") for k in fns}
-    for _ in range(repeat):
+def timed_rounds(
+    fns: dict[str, Callable[[int], object]],
+    rounds: int,
+    clock,
+    check: Callable[[str, int, object], None],
+) -> dict[str, float]:
+    """Median time of each fn over rounds 1..rounds, tools interleaved within a round;
+    `fn(r)` works on round r's input and `check(tool, r, result)` verifies its output."""
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for r in range(1, rounds + 1):
         for k, fn in fns.items():
             t0 = clock()
-            fn()
-            best[k] = min(best[k], clock() - t0)
-    return best
+            got = fn(r)
+            times[k].append(clock() - t0)
+            check(k, r, got)
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def first_difference(got: list[int], want: list[int]) -> str:
     i = next((k for k, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
-    return (
-        f"first difference at id {i} of {len(want)}: {got[i : i + 5]} vs tiktoken {want[i : i + 5]}"
-    )
+    return f"first difference at id {i} of {len(want)}: {got[i : i + 5]} vs {want[i : i + 5]}"
 
 
-# ----------------------------------------------------------------------------- pathological
+def mbps(n_bytes: int, seconds: float) -> float:
+    return n_bytes / 1e6 / seconds
+
+
+# ----------------------------------------------------------------------------- long pieces
 
 
 def one_long_line(n_bytes: int) -> str:
@@ -150,36 +366,33 @@ def one_long_line(n_bytes: int) -> str:
     words = "the of and to in a is that for it as was with be by on not he I this are or".split()
     words += ["reading,", "Tokyo.", "1999", "(maybe)", "don't", "naïve", "—", "x86_64", "etc.;"]
     rng = random.Random(50)
-    out = " ".join(rng.choices(words, k=n_bytes // 3))
-    return out[:n_bytes]
+    return " ".join(rng.choices(words, k=n_bytes // 3))[:n_bytes]
 
 
-PATHOLOGICAL = {
+LONG_PIECES: dict[str, Callable[[], str]] = {
     '"a" * 100_000': lambda: "a" * 100_000,
-    '" " * 100_000': lambda: " " * 100_000,
+    '" " * 1_000_000 + "x"': lambda: " " * 1_000_000 + "x",
     '"^" * 1_000_000': lambda: "^" * 1_000_000,
     "1M random digits": lambda: "".join(random.Random(1).choices("0123456789", k=1_000_000)),
     '"\\n" * 1_000_000': lambda: "\n" * 1_000_000,
-    "one 50 MB line (words, no newline)": lambda: one_long_line(50_000_000),
+    "one 20 MB line (words, no newline)": lambda: one_long_line(20_000_000),
 }
 
+_TOOLS: dict[str, Tool] = {}  # loaded once, inherited by the forked children
 
-def _child(conn, tool, text_fn):
+
+def _child(conn, tool: str, text_fn) -> None:
     try:
-        enc = _TOOLS[tool]
         text = text_fn()
         t0 = time.perf_counter()
-        ids = encode_one(tool, enc, text)
+        ids = _TOOLS[tool].one(text)
         conn.send((time.perf_counter() - t0, len(ids), hash(tuple(ids))))
-    except BaseException as e:  # noqa: BLE001
+    except BaseException as e:  # noqa: BLE001 - reported in the table
         conn.send(("error", f"{type(e).__name__}: {e}", None))
 
 
-_TOOLS: dict[str, object] = {}  # loaded once, inherited by the forked children
-
-
 def run_isolated(tool: str, text_fn, limit: float):
-    """(seconds, n_ids, ids hash) in a forked child, or ('timeout'|'error', info)."""
+    """(seconds, n_ids, ids hash) in a forked child, or ('timeout'|'error', info, None)."""
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe()
     p = ctx.Process(target=_child, args=(child, tool, text_fn))
@@ -193,10 +406,10 @@ def run_isolated(tool: str, text_fn, limit: float):
     return ("timeout", f"> {limit:.0f} s", None)
 
 
-# ----------------------------------------------------------------------------- main
+# ----------------------------------------------------------------------------- report
 
 
-def machine() -> str:
+def machine(tools: dict[str, Tool]) -> str:
     model = platform.processor() or "?"
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
@@ -205,48 +418,59 @@ def machine() -> str:
                 model = line.split(":", 1)[1].strip()
     except OSError:
         pass
-    import fastbpe
-    import numpy
-    import tiktoken
-    import tokenizers
-
+    dists = {
+        "fastbpe": "fastbpe",
+        "tiktoken": "tiktoken",
+        "tokie": "tokie",
+        "splintr": "splintr-rs",
+        "wordchipper": "wordchipper",
+        "bpe-openai": "bpe-openai",
+        "kitoken": "kitoken",
+        "HF tokenizers": "tokenizers",
+    }
+    versions = []
+    for t in tools:
+        try:
+            versions.append(f"{dists[t]} {importlib.metadata.version(dists[t])}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{dists[t]} (source)")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (
-        f"{model}, {cores} cores, {platform.system()} {platform.release()}; Python "
-        f"{platform.python_version()}; fastbpe {fastbpe.__version__}, "
-        f"tiktoken {tiktoken.__version__}, "
-        f"tokenizers {tokenizers.__version__}, numpy {numpy.__version__}"
+        f"{model}, {cores} cores, {platform.system()} {platform.release()}, load average "
+        f"{load:.1f} at the start; Python {platform.python_version()}; " + ", ".join(versions)
     )
-
-
-def mbps(n_bytes: int, seconds: float) -> str:
-    return f"{n_bytes / 1e6 / seconds:.1f}"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--encoding", default="gpt2", choices=sorted(SPECIALS))
     ap.add_argument("--corpora", default="/tmp/corpora", help="folder of make_corpus.sh output")
-    ap.add_argument("--english", help="English prose file (default CORPORA/english_10M.txt)")
-    ap.add_argument("--code", help="source code file (default CORPORA/code.txt)")
-    ap.add_argument("--mb", type=float, default=10, help="MB of each corpus to use (default 10)")
-    ap.add_argument("--repeat", type=int, default=3, help="timed rounds, best kept (default 3)")
+    ap.add_argument("--mb", type=float, default=5, help="MB of each corpus (default 5)")
+    ap.add_argument("--repeat", type=int, default=3, help="timed rounds, median kept (default 3)")
     ap.add_argument("--threads", default="1,2", help="batch thread counts (default 1,2)")
-    ap.add_argument("--limit", type=float, default=60, help="seconds per pathological run")
-    ap.add_argument("--skip-pathological", action="store_true")
-    ap.add_argument("--tools", default="fastbpe,tiktoken,HF tokenizers")
+    ap.add_argument("--limit", type=float, default=30, help="seconds per long-piece run")
+    ap.add_argument("--skip", default="", help="sections to skip: single,batch,long,short")
+    ap.add_argument(
+        "--tools",
+        default="fastbpe,tiktoken,tokie,splintr,wordchipper,bpe-openai,kitoken",
+        help="comma-separated; also 'HF tokenizers'",
+    )
     ap.add_argument(
         "--clock",
         choices=["wall", "cpu"],
         default="wall",
         help="single-thread timings by wall clock, or by the process's CPU time (steadier on a "
-        "busy machine; process, not thread: fastbpe encodes texts of 4 MiB and more on a worker "
-        "thread so that Ctrl-C can stop it, while the caller waits)",
+        "busy machine; process, not thread)",
     )
     ap.add_argument("--out", help="also write the markdown report to this file")
     args = ap.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
 
-    files = gpt2_files()
-    tools = {k: v for k, v in load_tools(files).items() if k in args.tools.split(",")}
+    work = Path(tempfile.mkdtemp(prefix="bench_encode_"))
+    tools = load_tools(args.encoding, args.tools.split(","), work)
+    if "tiktoken" not in tools:
+        sys.exit("tiktoken is the reference: install it (pip install -e '.[bench]')")
     _TOOLS.update(tools)
     names = list(tools)
     threads = [int(t) for t in args.threads.split(",")]
@@ -256,109 +480,195 @@ def main() -> None:
         print(s, flush=True)
         lines_out.append(s)
 
-    emit(f"Machine: {machine()}")
+    emit(f"Encoding `{args.encoding}`. Machine: {machine(tools)}")
     emit()
     texts = corpora(args)
-    for name, (text, src) in texts.items():
-        emit(f"- {name}: {len(text.encode()) / 1e6:.1f} MB from `{src}`")
+    for name, (slices, src) in texts.items():
+        mb = [len(t.encode()) / 1e6 for t in slices]
+        emit(f"- {name}: {len(slices)} slices of {min(mb):.1f}-{max(mb):.1f} MB from `{src}`")
     emit()
-
-    # 1. single thread
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     what = "process CPU time" if args.clock == "cpu" else "wall clock"
-    emit(f"### Single thread, `encode_ordinary` on one long text (MB/s by {what}; higher: better)")
-    emit()
-    others = [n for n in names if n != "fastbpe"]
-    emit(
-        "| text | "
-        + " | ".join(names)
-        + " | "
-        + " | ".join(f"fastbpe / {o}" for o in others)
-        + " |"
-    )
-    emit("|---" * (1 + len(names) + len(others)) + "|")
-    for name, (text, _) in texts.items():
-        n_bytes = len(text.encode())
-        want = tools["tiktoken"].encode_ordinary(text) if "tiktoken" in tools else None
-        fns = {}
-        notes = []
-        for tool, enc in tools.items():
-            ids = encode_one(tool, enc, text)
-            if want is not None and ids != want:
-                notes.append(f"{tool} ids differ from tiktoken ({first_difference(ids, want)})")
-                continue
-            fns[tool] = lambda tool=tool, enc=enc, text=text: encode_one(tool, enc, text)
-        t = best_of(fns, args.repeat, clock)
-        cells = [mbps(n_bytes, t[k]) if k in t else "ids differ" for k in names]
-        ratios = [
-            f"{t[o] / t['fastbpe']:.2f}x" if o in t and "fastbpe" in t else "-" for o in others
-        ]
-        emit(f"| {name} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
-        for n in notes:
-            emit(f"\n> {name}: {n}")
-    emit()
+    single: dict[str, dict[str, float]] = {}  # corpus -> tool -> MB/s (correct tools only)
+    batch_res: dict[str, dict[tuple[str, str], float]] = {}  # batch label -> (tool, threads)
+    rounds = args.repeat
+
+    def checker(label: str, wants: list[object]) -> Callable[[str, int, object], None]:
+        def check(tool: str, r: int, got: object) -> None:
+            if got != wants[r]:
+                raise SystemExit(f"{label}: {tool} gave other ids than tiktoken in round {r}")
+
+        return check
+
+    # 1. single thread
+    if "single" not in skip:
+        emit(
+            f"### Single thread, `encode_ordinary` on one long text (MB/s, {what}, median of "
+            f"{rounds} rounds, each on new text)"
+        )
+        emit()
+        emit("| text | " + " | ".join(names) + " | fastbpe / fastest other |")
+        emit("|---" * (len(names) + 2) + "|")
+        for name, (slices, _) in texts.items():
+            wants = [tools["tiktoken"].one(t) for t in slices]
+            fns, notes = {}, []
+            for tool, t in tools.items():
+                ids = t.one(slices[0])
+                if ids != wants[0]:
+                    notes.append(
+                        f"{tool}: ids differ from tiktoken's ({first_difference(ids, wants[0])})"
+                    )
+                    continue
+                fns[tool] = lambda r, t=t, sl=slices: t.one(sl[r])
+            n_bytes = statistics.median(len(t.encode()) for t in slices[1:])
+            sec = timed_rounds(fns, rounds, clock, checker(name, wants))
+            single[name] = {k: mbps(n_bytes, v) for k, v in sec.items()}
+            cells = [f"{single[name][k]:.1f}" if k in sec else "ids differ" for k in names]
+            others = [v for k, v in single[name].items() if k != "fastbpe"]
+            ratio = (
+                f"{single[name]['fastbpe'] / max(others):.2f}x"
+                if others and "fastbpe" in sec
+                else "-"
+            )
+            emit(f"| {name} | " + " | ".join(cells) + f" | {ratio} |")
+            for n in notes:
+                emit(f"\n> {name}, {n}\n")
+        emit()
 
     # 2. batch
-    emit("### Batch encoding (MB/s by wall clock; higher is better)")
-    emit()
-    header = "| batch | threads | " + " | ".join(names) + " | "
-    header += " | ".join(f"fastbpe / {o}" for o in others) + " |"
-    emit(header)
-    emit("|---" * (2 + len(names) + len(others)) + "|")
-    for name, (text, _) in texts.items():
-        docs = [d for d in text.split(DOC_SEP) if d]
-        lines = text.splitlines(keepends=True)
-        for label, batch in (
-            (f"{name}, {len(docs):,} documents", docs),
-            (f"{name}, {len(lines):,} lines", lines),
-        ):
-            n_bytes = sum(len(s.encode()) for s in batch)
-            want = (
-                [tools["tiktoken"].encode_ordinary(s) for s in batch]
-                if "tiktoken" in tools
-                else None
-            )
-            for n in threads:
-                fns = {}
-                for tool, enc in tools.items():
-                    got = encode_many(tool, enc, batch, n)
-                    if want is not None and got != want:
-                        bad = sum(1 for a, b in zip(got, want) if a != b)
-                        emit(f"\n> {label}: {tool} ids differ from tiktoken on {bad} texts\n")
+    if "batch" not in skip:
+        emit(f"### Batch encoding (MB/s, wall clock, median of {rounds} rounds, each on new text)")
+        emit()
+        emit(
+            "`all` = the tool's own pool over all cores (tokie, splintr, wordchipper and kitoken "
+            "cannot be given a thread count); fastbpe, tiktoken and bpe-openai at `num_threads`."
+        )
+        emit()
+        emit("| batch | threads | " + " | ".join(names) + " |")
+        emit("|---" * (len(names) + 2) + "|")
+        cores = os.cpu_count() or 1
+        for name, (slices, _) in texts.items():
+            docs = [[d for d in t.split(DOC_SEP) if d] for t in slices]
+            lines = [t.splitlines(keepends=True) for t in slices]
+            for kind, batches in (("documents", docs), ("lines", lines)):
+                label = f"{name}, {statistics.median(len(b) for b in batches):,.0f} {kind}"
+                n_bytes = statistics.median(sum(len(s.encode()) for s in b) for b in batches[1:])
+                wants = [tools["tiktoken"].batch(b, 1) for b in batches]
+                ok = {}
+                for tool, t in tools.items():
+                    got = t.batch(batches[0], cores) if t.batch else None
+                    if got != wants[0]:
+                        bad = sum(1 for a, b in zip(got or [], wants[0]) if a != b)
+                        emit(f"\n> {label}: {tool} ids differ from tiktoken's on {bad} texts\n")
                         continue
-                    fns[tool] = lambda tool=tool, enc=enc, n=n, b=batch: encode_many(
-                        tool, enc, b, n
-                    )
-                t = best_of(fns, args.repeat)
-                cells = [mbps(n_bytes, t[k]) if k in t else "ids differ" for k in names]
-                ratios = [
-                    f"{t[o] / t['fastbpe']:.2f}x" if o in t and "fastbpe" in t else "-"
-                    for o in others
-                ]
-                emit(f"| {label} | {n} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
-    emit()
+                    ok[tool] = t
+                res: dict[tuple[str, str], float] = {}
+                for n in [str(t) for t in threads] + ["all"]:
+                    fns = {}
+                    for tool, t in ok.items():
+                        if n == "all" and t.sets_threads and cores in threads:
+                            continue  # the same as its row at `cores` threads
+                        if n != "all" and not t.sets_threads:
+                            continue
+                        k = None if n == "all" else int(n)
+                        fns[tool] = lambda r, t=t, bs=batches, k=k: t.batch(bs[r], k)
+                    if not fns:
+                        continue
+                    sec = timed_rounds(fns, rounds, time.perf_counter, checker(label, wants))
+                    for tool, v in sec.items():
+                        res[(tool, n)] = mbps(n_bytes, v)
+                    cells = [
+                        f"{res[(k, n)]:.1f}" if k in sec else ("" if k in ok else "ids differ")
+                        for k in names
+                    ]
+                    emit(f"| {label} | {n} | " + " | ".join(cells) + " |")
+                batch_res[label] = res
+        emit()
 
-    # 3. pathological
-    if not args.skip_pathological:
-        emit(f"### Pathological inputs, single call (seconds; limit {args.limit:.0f} s)")
+    # 3. long pieces
+    long_res: dict[str, dict[str, float]] = {}
+    if "long" not in skip:
+        emit(f"### Long single pieces, one call each (seconds; limit {args.limit:.0f} s)")
         emit()
         emit("| input | " + " | ".join(names) + " |")
         emit("|---" * (1 + len(names)) + "|")
-        for label, fn in PATHOLOGICAL.items():
+        for label, fn in LONG_PIECES.items():
             res = {tool: run_isolated(tool, fn, args.limit) for tool in names}
-            ref = res.get("tiktoken")
+            ref = res["tiktoken"]
             cells = []
+            long_res[label] = {}
             for tool in names:
                 r = res[tool]
                 if isinstance(r[0], str):
                     cells.append(r[1] if r[0] == "timeout" else f"error: {r[1][:60]}")
-                elif ref is not None and not isinstance(ref[0], str) and r[2] != ref[2]:
+                elif not isinstance(ref[0], str) and r[2] != ref[2]:
                     cells.append(f"{r[0]:.3f} (ids differ)")
                 else:
                     cells.append(f"{r[0]:.3f}")
+                    long_res[label][tool] = r[0]
             emit(f"| `{label}` | " + " | ".join(cells) + " |")
         emit()
 
+    # 4. short calls
+    short_res: dict[str, float] = {}
+    if "short" not in skip:
+        sentence = "The quick brown fox jumps over the lazy dog."[:40]
+        want = tools["tiktoken"].one(sentence)
+        fns = {}
+        for tool, t in tools.items():
+            if t.one(sentence) == want:
+                fns[tool] = lambda r, t=t: [t.one(sentence) for _ in range(20_000)][0]
+        sec = timed_rounds(
+            fns, rounds, time.perf_counter, checker("short calls", [want] * (rounds + 1))
+        )
+        short_res = {k: 20_000 / s for k, s in sec.items()}
+        emit(f"### Short calls: `encode_ordinary({sentence!r})` (calls per second, median)")
+        emit()
+        emit("| " + " | ".join(names) + " |")
+        emit("|---" * len(names) + "|")
+        emit(
+            "| "
+            + " | ".join(f"{short_res[k]:,.0f}" if k in short_res else "ids differ" for k in names)
+            + " |"
+        )
+        emit()
+
+    # 5. goals
+    emit("### Goals of issue 10 (ratios from this run)")
+    emit()
+    for name, r in single.items():
+        others = {k: v for k, v in r.items() if k != "fastbpe"}
+        if "fastbpe" in r and others:
+            best = max(others, key=lambda k: others[k])
+            emit(
+                f"- single thread, {name}: fastbpe {r['fastbpe'] / others[best]:.2f}x the fastest peer ({best}; goal 2x)"
+            )
+    for label, r in batch_res.items():
+        f1, f2 = r.get(("fastbpe", "1")), r.get(("fastbpe", "2"))
+        peer_best = max(
+            ((v, k[0]) for k, v in r.items() if k[0] != "fastbpe" and k[1] in ("2", "all")),
+            default=None,
+        )
+        parts = []
+        if f1 and f2:
+            parts.append(f"2 threads {f2 / f1:.2f}x own single thread (goal 1.8x)")
+        if f2 and peer_best:
+            parts.append(
+                f"{f2 / peer_best[0]:.2f}x the fastest peer batch ({peer_best[1]}; goal 1.5x)"
+            )
+        if parts:
+            emit(f"- batch, {label}: " + "; ".join(parts))
+    for label, r in long_res.items():
+        others = {k: v for k, v in r.items() if k != "fastbpe"}
+        if "fastbpe" in r and others:
+            best = min(others, key=lambda k: others[k])
+            emit(
+                f"- long piece {label}: fastbpe {others[best] / r['fastbpe']:.2f}x the fastest correct peer ({best}; goal >= 1x)"
+            )
+    if "fastbpe" in short_res and "tiktoken" in short_res:
+        emit(f"- short calls: fastbpe {short_res['fastbpe'] / short_res['tiktoken']:.2f}x tiktoken")
+    emit()
+    shutil.rmtree(work, ignore_errors=True)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text("\n".join(lines_out) + "\n", encoding="utf-8")
