@@ -320,3 +320,37 @@ def test_malformed_files_fail_cleanly_naming_the_file(
     except (ValueError, OSError) as e:
         assert p.name in str(e), f"{type(e).__name__}: {e}"
         assert "panicked" not in str(e)
+
+
+def test_files_written_by_tokenizers_itself_load_with_its_ids(tmp_path, gpt2_files, varied_text):
+    """Not only fastbpe's own exports: GPT-2 assembled by the tokenizers library from encoder.json
+    and vocab.bpe, and a vocabulary trained by its BpeTrainer, load and give its ids."""
+    from tokenizers import decoders, models, pre_tokenizers, processors, trainers
+
+    def byte_level(model: Any) -> tokenizers.Tokenizer:
+        t = tokenizers.Tokenizer(model)
+        t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        t.decoder = decoders.ByteLevel()
+        t.post_processor = processors.ByteLevel(trim_offsets=False)
+        return t
+
+    gpt2 = byte_level(
+        models.BPE.from_file(str(gpt2_files["encoder.json"]), str(gpt2_files["vocab.bpe"]))
+    )
+    gpt2.add_special_tokens([EOT])
+    trained = byte_level(models.BPE())
+    corpus = varied_text[:400_000]
+    trained.train_from_iterator(
+        [corpus[i : i + 10_000] for i in range(0, len(corpus), 10_000)],
+        trainers.BpeTrainer(
+            vocab_size=1500,
+            special_tokens=[EOT],
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            show_progress=False,
+        ),
+    )
+    text = SAMPLE + varied_text[500_000:700_000]
+    for name, hf in (("gpt2", gpt2), ("trained", trained)):
+        p = tmp_path / f"{name}.json"
+        hf.save(str(p))
+        assert fastbpe.load(p).encode(text) == hf.encode(text).ids, name
