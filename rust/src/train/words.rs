@@ -175,8 +175,13 @@ impl SharedWords<'_> {
 /// Replaces every (a, b) in `syms` (left to right) by `n`, in place; returns the new length.
 /// Calls `delta(pair, +1/-1)` for each pair that appears/vanishes (before scaling by the word's
 /// count). Overlapping cases (`a a a`, `a b a b`) come out exactly once the deltas are summed.
+///
+/// `WATCH`: look for Ctrl-C every `CANCEL_BLOCK` symbols. One huge word (a pre-token of tens of
+/// MB) is seconds of work; an interrupted word is left half-merged and training then stops
+/// (`Interrupted`). Only words longer than a block are watched, so the common loop has no check
+/// (it cost 4% of the merge loop's instructions when every word checked).
 #[inline]
-fn merge_word(
+fn merge_word<const WATCH: bool>(
     syms: &mut [u32],
     a: u32,
     b: u32,
@@ -184,12 +189,9 @@ fn merge_word(
     delta: &mut impl FnMut(Pair, i64),
 ) -> usize {
     let len = syms.len();
-    let watch = len > CANCEL_BLOCK;
     let (mut i, mut j) = (0, 0);
     while i < len {
-        // One huge word (a pre-token of tens of MB) is seconds of work: look for Ctrl-C between
-        // blocks. An interrupted word is left half-merged; training then stops (`Interrupted`).
-        if watch && i & (CANCEL_BLOCK - 1) < 2 && i > 0 && crate::cancel::requested() {
+        if WATCH && i & (CANCEL_BLOCK - 1) < 2 && i > 0 && crate::cancel::requested() {
             return j;
         }
         if i + 1 < len && syms[i] == a && syms[i + 1] == b {
@@ -231,10 +233,15 @@ pub(super) fn update_word(
     let c = record_count(rec) as Delta;
     let (head, syms) = rec.split_at_mut(HDR);
     let mut changed = false;
-    let new_len = merge_word(syms, a, b, n, &mut |p, s| {
+    let mut scaled = |p, s: i64| {
         changed = true;
         delta(p, if s > 0 { c } else { -c });
-    });
+    };
+    let new_len = if syms.len() > CANCEL_BLOCK {
+        merge_word::<true>(syms, a, b, n, &mut scaled)
+    } else {
+        merge_word::<false>(syms, a, b, n, &mut scaled)
+    };
     if !changed {
         return; // stale entry: the pair had already left this word
     }
