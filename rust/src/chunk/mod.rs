@@ -30,6 +30,9 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+mod stream;
+
+pub use self::stream::{par_for_each_chunk, Permits};
 pub use crate::cut::{split_str, Cut, CutRule, Cutter};
 use crate::error::{Error, Result};
 

@@ -1,5 +1,6 @@
 use super::*;
 use crate::pretokenize::GPT2_PATTERN;
+use crate::tokenizer::Allowed;
 
 /// A small tokenizer: bytes + a few merges, `<|endoftext|>` special.
 fn tokenizer() -> Tokenizer {

@@ -1,15 +1,14 @@
-//! The writer thread: pieces arrive in any order and are written strictly in sequence order;
-//! and the semaphore that bounds how many chunks are alive at once.
+//! The writer thread: pieces arrive in any order and are written strictly in sequence order,
+//! each giving back its permit (`chunk::Permits`, the semaphore bounding chunks alive at once).
 
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::mpsc;
-use std::sync::{Condvar, Mutex};
-use std::time::Duration;
 
 use super::options::{Dtype, TokenFormat};
 use super::output::npy_header;
+pub use crate::chunk::Permits;
 use crate::error::{Error, Result};
 use crate::monitor::Monitor;
 
@@ -77,58 +76,4 @@ pub fn write_in_order<W: Write + Seek>(
         cx.permits.fail();
     }
     result
-}
-
-/// A counting semaphore bounding the chunks alive at once; waits notice failures and Ctrl-C.
-pub struct Permits {
-    state: Mutex<(usize, bool)>,
-    cv: Condvar,
-}
-
-impl Permits {
-    pub fn new(n: usize) -> Self {
-        Permits {
-            state: Mutex::new((n.max(1), false)),
-            cv: Condvar::new(),
-        }
-    }
-
-    /// Takes a permit; fails once [`Permits::fail`] was called or `monitor` is cancelled.
-    pub fn acquire(&self, monitor: &Monitor) -> Result<()> {
-        let mut state = self
-            .state
-            .lock()
-            .map_err(|_| Error::Internal("lock poisoned".into()))?;
-        loop {
-            monitor.check()?;
-            if state.1 {
-                // The real error travels to the writer in its piece; this one is never reported.
-                return Err(Error::value("stopped after an earlier error"));
-            }
-            if state.0 > 0 {
-                state.0 -= 1;
-                return Ok(());
-            }
-            state = self
-                .cv
-                .wait_timeout(state, Duration::from_millis(50))
-                .map_err(|_| Error::Internal("lock poisoned".into()))?
-                .0;
-        }
-    }
-
-    pub fn release(&self) {
-        if let Ok(mut state) = self.state.lock() {
-            state.0 += 1;
-        }
-        self.cv.notify_one();
-    }
-
-    /// Something failed: every waiting and future `acquire` fails.
-    pub fn fail(&self) {
-        if let Ok(mut state) = self.state.lock() {
-            state.1 = true;
-        }
-        self.cv.notify_all();
-    }
 }
