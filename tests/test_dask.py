@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 
 import numpy as np
 import pytest
@@ -68,53 +69,6 @@ def corpus(tmp_path_factory):
     return paths
 
 
-def _install(kind: str, marker: str) -> None:
-    """Runs on every worker: the next `kind` task there kills its worker process (os._exit)
-    -- once in all (the marker file is created exclusively), or every time (marker "")."""
-    import fastbpe.shards as s
-
-    name = "count_shard" if kind == "count" else "encode_shard"
-    orig = getattr(s, "_orig_" + name, getattr(s, name))
-    setattr(s, "_orig_" + name, orig)
-
-    def dying(*args, **kwargs):
-        if marker:
-            try:
-                os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-            except FileExistsError:
-                return orig(*args, **kwargs)
-        if kind == "encode":
-            orig(*args, **kwargs)  # die after writing the shard, before reporting it
-        os._exit(1)
-
-    setattr(s, name, dying)
-
-
-def _uninstall() -> None:
-    import fastbpe.shards as s
-
-    for name in ("count_shard", "encode_shard"):
-        if hasattr(s, "_orig_" + name):
-            setattr(s, name, getattr(s, "_orig_" + name))
-
-
-# A restarted worker is a new process (spawned, importing distributed and fastbpe): on a busy
-# machine that takes a while, so the tests that kill workers wait generously for both.
-RESTART_TIMEOUT = 180
-
-
-@pytest.fixture
-def killer(client):
-    client.wait_for_workers(2, timeout=RESTART_TIMEOUT)
-
-    def install(kind: str, marker: str) -> None:
-        client.run(_install, kind, marker)
-
-    yield install
-    client.run(_uninstall)  # the workers that did not die still have it
-    client.wait_for_workers(2, timeout=RESTART_TIMEOUT)
-
-
 def test_train_equals_train_bpe(client, corpus):
     tok = fdask.train(corpus, 420, [EOT], client=client, shard_bytes=20_000, progress=False)
     vocab, merges = fastbpe.train_bpe(corpus[0], 420, [EOT])  # one file: train_bpe's signature
@@ -163,62 +117,6 @@ def test_encode_files_equals_encode_file(client, corpus, tmp_path, capsys):
     assert [e for e in ends if e != len(ids)] == [e for e in want if e != len(ids)]
 
 
-def test_worker_killed_mid_count_is_rerun(client, corpus, tmp_path, killer):
-    ref = fastbpe.train(corpus, 400, [EOT])
-    killer("count", str(tmp_path / "died-once"))
-    tok = fdask.train(corpus, 400, [EOT], client=client, shard_bytes=20_000, progress=False)
-    assert (tmp_path / "died-once").exists()  # a worker did die
-    assert (tok.vocab, tok.merges) == (ref.vocab, ref.merges)
-
-
-def test_worker_killed_mid_encode_is_rerun(client, corpus, tmp_path, killer):
-    enc = fastbpe.get_encoding("gpt2")
-    fastbpe.encode_file(enc, corpus, tmp_path / "whole.npy")
-    killer("encode", str(tmp_path / "died-once"))
-    manifest = fdask.encode_files(
-        enc, corpus, tmp_path / "out", client=client, shard_bytes=20_000, progress=False
-    )
-    assert (tmp_path / "died-once").exists()
-    ids = np.concatenate([load_tokens(f) for f in fdask.manifest_paths(manifest)])
-    assert np.array_equal(ids, np.load(tmp_path / "whole.npy"))
-
-
-def test_worker_that_keeps_dying_is_a_clear_error_and_no_output(client, corpus, tmp_path, killer):
-    killer("encode", "")
-    out = tmp_path / "out"
-    with pytest.raises(RuntimeError, match=r"died again and again.*memory"):
-        fdask.encode_files(fastbpe.get_encoding("gpt2"), corpus, out, client=client, progress=False)
-    assert os.listdir(out) == []
-
-
-def _hog(_shard, *args, **kwargs):
-    """A count task that needs more memory than the worker's limit."""
-    block = np.ones(2 * MEMORY_LIMIT // 8)  # touched pages: real resident memory
-    import time
-
-    time.sleep(60)  # the nanny kills the worker long before this ends
-    return block.sum()
-
-
-def test_worker_out_of_memory_is_a_clear_error(client, corpus, monkeypatch):
-    client.wait_for_workers(2, timeout=RESTART_TIMEOUT)
-    client.run(lambda: setattr(__import__("fastbpe.shards").shards, "count_shard", _hog))
-    try:
-        with pytest.raises(RuntimeError, match="memory"):
-            fdask.train(corpus, 300, [EOT], client=client, progress=False)
-    finally:
-        client.run(_uninstall_hog)
-        client.wait_for_workers(2, timeout=RESTART_TIMEOUT)
-
-
-def _uninstall_hog() -> None:
-    import importlib
-
-    import fastbpe.shards
-
-    importlib.reload(fastbpe.shards)
-
-
 def test_missing_file_on_the_worker(client, corpus, tmp_path):
     with pytest.raises(FileNotFoundError, match=r"nope\.txt: no such file on the Dask worker"):
         fdask.train(
@@ -252,3 +150,109 @@ def test_bad_arguments_fail_before_work(client, corpus, tmp_path):
 def test_client_none_starts_and_stops_a_local_cluster(corpus):
     tok = fdask.train(corpus[:1], 300, [EOT], progress=False)
     assert tok.merges == fastbpe.train(corpus[:1], 300, [EOT]).merges
+
+
+# Tests that kill workers come last (pytest runs them in this order): a worker restarted on a
+# busy machine can be slow to come back, and only they depend on it.
+
+
+def _install(kind: str, marker: str) -> None:
+    """On a worker: the next `kind` task ("count" or "encode") kills its worker process
+    (os._exit) -- once in all (the marker file is created exclusively), or every time (marker
+    ""); kind "hog": count tasks allocate more memory than the worker's limit."""
+    import fastbpe.shards as s
+
+    name = "encode_shard" if kind == "encode" else "count_shard"
+    orig = getattr(s, "_orig_" + name, getattr(s, name))
+    setattr(s, "_orig_" + name, orig)
+
+    def dying(*args, **kwargs):
+        if marker:
+            try:
+                os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                return orig(*args, **kwargs)
+        if kind == "hog":
+            block = np.ones(2 * MEMORY_LIMIT // 8)  # touched pages: real resident memory
+            time.sleep(60)  # the nanny kills the worker long before this ends
+            return block.sum()
+        if kind == "encode":
+            orig(*args, **kwargs)  # die after writing the shard, before reporting it
+        os._exit(1)
+
+    setattr(s, name, dying)
+
+
+def _uninstall() -> None:
+    import fastbpe.shards as s
+
+    for name in ("count_shard", "encode_shard"):
+        if hasattr(s, "_orig_" + name):
+            setattr(s, name, getattr(s, "_orig_" + name))
+
+
+class Sabotage(distributed.WorkerPlugin):
+    """`_install` on every worker, also on those that replace the killed ones."""
+
+    def __init__(self, kind: str, marker: str) -> None:
+        self.kind, self.marker = kind, marker
+
+    def setup(self, worker):
+        _install(self.kind, self.marker)
+
+    def teardown(self, worker):
+        _uninstall()
+
+
+# A restarted worker is a new process (spawned, importing distributed and fastbpe): on a busy
+# machine that takes a while. A task killed with its worker reruns on the other worker or on the
+# restarted one, so one worker is enough to start a test with.
+RESTART_TIMEOUT = 180
+
+
+@pytest.fixture
+def sabotage(client):
+    client.wait_for_workers(1, timeout=RESTART_TIMEOUT)
+    names = []
+
+    def install(kind: str, marker: str = "") -> None:
+        names.append(f"sabotage-{kind}-{len(names)}-{os.getpid()}")
+        client.register_plugin(Sabotage(kind, marker), name=names[-1])
+
+    yield install
+    for name in names:
+        client.unregister_worker_plugin(name)
+
+
+def test_worker_killed_mid_count_is_rerun(client, corpus, tmp_path, sabotage):
+    ref = fastbpe.train(corpus, 400, [EOT])
+    sabotage("count", str(tmp_path / "died-once"))
+    tok = fdask.train(corpus, 400, [EOT], client=client, shard_bytes=20_000, progress=False)
+    assert (tmp_path / "died-once").exists()  # a worker did die
+    assert (tok.vocab, tok.merges) == (ref.vocab, ref.merges)
+
+
+def test_worker_killed_mid_encode_is_rerun(client, corpus, tmp_path, sabotage):
+    enc = fastbpe.get_encoding("gpt2")
+    fastbpe.encode_file(enc, corpus, tmp_path / "whole.npy")
+    sabotage("encode", str(tmp_path / "died-once"))
+    manifest = fdask.encode_files(
+        enc, corpus, tmp_path / "out", client=client, shard_bytes=20_000, progress=False
+    )
+    assert (tmp_path / "died-once").exists()
+    ids = np.concatenate([load_tokens(f) for f in fdask.manifest_paths(manifest)])
+    assert np.array_equal(ids, np.load(tmp_path / "whole.npy"))
+
+
+def test_worker_that_keeps_dying_is_a_clear_error_and_no_output(client, corpus, tmp_path, sabotage):
+    sabotage("encode")
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError, match=r"died again and again.*memory"):
+        fdask.encode_files(fastbpe.get_encoding("gpt2"), corpus, out, client=client, progress=False)
+    assert os.listdir(out) == []
+
+
+def test_worker_out_of_memory_is_a_clear_error(client, corpus, sabotage):
+    sabotage("hog")
+    with pytest.raises(RuntimeError, match="memory"):
+        fdask.train(corpus, 300, [EOT], client=client, progress=False)
