@@ -49,17 +49,9 @@ __all__ = [
 @lru_cache(maxsize=1)
 def bytes_to_unicode() -> dict[int, str]:
     """GPT-2's printable-character stand-in for each byte (`encoder.py`'s `bytes_to_unicode`),
-    used by `vocab.json`, `merges.txt` and HF's byte-level `tokenizer.json`."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
-    bs += list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, map(chr, cs)))
+    used by `vocab.json`, `merges.txt` and HF's byte-level `tokenizer.json`; the table lives in
+    rust/src/formats/byte_mapping.rs."""
+    return dict(enumerate(_fastbpe.gpt2_byte_chars()))
 
 
 def merges_from_ranks(tok: Tokenizer) -> list[tuple[bytes, bytes]]:

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::formats::{self, hf_json, merge_order, tiktoken, vocab_merges, Format, Found};
+use crate::formats::{
+    self, byte_mapping, hf_json, merge_order, tiktoken, vocab_merges, Format, Found,
+};
 
 use super::errors::IntoPy;
 use super::shutdown::detach;
@@ -119,7 +121,14 @@ fn hf_tokenizer_json(py: Python<'_>, tokenizer: &Bound<'_, CoreTokenizer>) -> St
     detach(py, || hf_json::write(tok))
 }
 
+/// GPT-2's printable stand-in for each byte, as a 256-character string (index = byte).
+#[pyfunction]
+fn gpt2_byte_chars() -> String {
+    byte_mapping::byte_to_char().iter().collect()
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(gpt2_byte_chars, m)?)?;
     m.add_function(wrap_pyfunction!(load_hf, m)?)?;
     m.add_function(wrap_pyfunction!(load_tiktoken, m)?)?;
     m.add_function(wrap_pyfunction!(load_vocab_merges, m)?)?;
