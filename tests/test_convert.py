@@ -263,6 +263,10 @@ def test_saving_over_a_symlink_writes_its_target(tmp_path, trained, sample, fmt)
     assert back.encode(sample) == trained.encode(sample)
     assert set(os.listdir(tmp_path)) == {"real", "link.file"}  # no temporary file left
     assert os.listdir(real.parent) == ["tok.file"]
+    # A dangling link: the file it names is created.
+    real.unlink()
+    save(trained, link, format=fmt)
+    assert link.is_symlink() and real.is_file()
 
 
 def _files(d) -> dict[str, bytes]:
