@@ -6,14 +6,14 @@
 //! A stale entry can never look valid: ranks are distinct, and after any change the pair at a
 //! position would make a strictly longer token than before.
 //!
-//! The queue is a radix heap (`radix.rs`) while merge ranks keep growing, which they do for
-//! vocabularies trained by BPE; if a rank ever goes down, the piece starts over with a binary
-//! heap, O(n log n) for any vocabulary.
+//! The queue groups positions by rank (`rank_queue.rs`) while merge ranks keep growing, which
+//! they do for vocabularies trained by BPE; if a rank ever fails to grow, the piece starts over
+//! with a binary heap, O(n log n) for any vocabulary.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::radix::RadixHeap;
+use super::rank_queue::RankQueue;
 use super::{merged_id, Bpe, NO_MERGE};
 
 const NONE: u32 = u32::MAX;
@@ -24,12 +24,12 @@ trait MergeQueue {
     fn pop(&mut self) -> Option<u64>;
 }
 
-impl MergeQueue for RadixHeap {
+impl MergeQueue for RankQueue {
     fn push(&mut self, key: u64) -> bool {
-        RadixHeap::push(self, key)
+        RankQueue::push(self, key)
     }
     fn pop(&mut self) -> Option<u64> {
-        RadixHeap::pop(self)
+        RankQueue::pop(self)
     }
 }
 
@@ -45,7 +45,7 @@ impl MergeQueue for BinaryHeap<Reverse<u64>> {
 
 pub(super) fn merge(bpe: &Bpe, piece: &[u8], out: &mut Vec<u32>) {
     let n = piece.len();
-    if !merge_with(bpe, piece, RadixHeap::with_capacity(n), out) {
+    if !merge_with(bpe, piece, RankQueue::new(), out) {
         let done = merge_with(bpe, piece, BinaryHeap::with_capacity(n), out);
         debug_assert!(done, "a binary heap accepts keys in any order");
     }
@@ -124,31 +124,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn radix_heap_refuses_falling_ranks_and_leaves_out_alone() {
+    fn rank_queue_refuses_falling_ranks_and_leaves_out_alone() {
         // "bc" (rank 1) merges first, then "a" + "bc" would merge at rank 0: lower than the last.
         let bpe = toy(&["abc", "bc"]);
         let mut out = vec![7];
-        assert!(!merge_with(
-            &bpe,
-            b"abc",
-            RadixHeap::with_capacity(3),
-            &mut out
-        ));
+        assert!(!merge_with(&bpe, b"abc", RankQueue::new(), &mut out));
         assert_eq!(out, [7]);
         merge(&bpe, b"abc", &mut out);
         assert_eq!(out, [7, 256]);
     }
 
     #[test]
-    fn radix_heap_takes_growing_ranks() {
+    fn rank_queue_takes_growing_ranks() {
         let bpe = toy(&["ab", "bc", "abc"]);
         let mut out = Vec::new();
-        assert!(merge_with(
-            &bpe,
-            b"abcab",
-            RadixHeap::with_capacity(5),
-            &mut out
-        ));
+        assert!(merge_with(&bpe, b"abcab", RankQueue::new(), &mut out));
         assert_eq!(out, [258, 256]);
     }
 }

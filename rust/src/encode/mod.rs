@@ -12,14 +12,14 @@
 //! Performance notes (2 cores, English prose, see benches/):
 //! - Most GPT-2 pieces are whole tokens: one hash lookup of the piece's bytes settles them.
 //! - Short pieces (< LONG_PIECE bytes) use a linear scan for the minimum over a small array
-//!   (`small.rs`); long pieces use a priority queue with lazy invalidation (`heap.rs`): a radix
-//!   heap while merge ranks only grow (BPE-trained vocabularies), else a binary heap, so
+//!   (`small.rs`); long pieces use a priority queue with lazy invalidation (`heap.rs`): a rank
+//!   queue while merge ranks only grow (BPE-trained vocabularies), else a binary heap, so
 //!   `"a" * 100_000` or one 100 MB pre-token is not quadratic.
 
 mod cache;
 mod heap;
 mod pair_map;
-mod radix;
+mod rank_queue;
 pub mod short_key;
 mod small;
 
@@ -334,7 +334,7 @@ mod tests {
 
     #[test]
     fn small_and_heap_match_reference() {
-        // The first list keeps ranks growing while a piece merges (the radix heap's case); in
+        // The first list keeps ranks growing while a piece merges (the rank queue's case); in
         // the second, "abc" (rank 0) can only form after "bc" (rank 1): ranks go down, and the
         // heap encoder starts over with a binary heap.
         for merges in [
