@@ -19,8 +19,9 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use crate::chunk::{self, Cutter, FileChunks, Utf8Mode};
+use crate::chunk::{self, ChunkReader, Cutter, FileChunks, Utf8Mode};
 use crate::error::{Error, Result};
+use crate::fsutil::{self, Input};
 use crate::monitor::{Monitor, Unit};
 use crate::pretokenize::Pretokenizer;
 use crate::special::{Segment, SpecialMatcher};
@@ -292,7 +293,9 @@ struct FileJob {
 }
 
 /// Counts the pre-tokens of files, in parallel over ~`chunk_size` chunks of all files.
-/// Each file is a separate input (no pair crosses from one file to the next).
+/// Each file is a separate input (no pair crosses from one file to the next). A path that is a
+/// stream (`-` for standard input, a FIFO, `<(zcat corpus.gz)`, a device) is read in order, its
+/// chunks counted in parallel as they arrive (`chunk::par_for_each_chunk`), after the files.
 pub fn count_files<P: AsRef<Path>>(
     paths: &[P],
     opts: &CountOptions,
@@ -303,12 +306,15 @@ pub fn count_files<P: AsRef<Path>>(
         &opts.special_tokens,
         chunk::CutRule::for_pattern(&opts.pretokenizer),
     )?;
-    // Check every file before any work: a typo in the 10th path should fail at once.
+    // Check every input before any work: a typo in the 10th path should fail at once.
     let mut files = Vec::with_capacity(paths.len());
+    let mut streams = Vec::new();
     for p in paths {
         let path: PathBuf = p.as_ref().to_path_buf();
-        let (_, len) = chunk::open_file(&path)?;
-        files.push((path, len));
+        match fsutil::open_input(&path)? {
+            Input::File { len, .. } => files.push((path, len)),
+            Input::Stream(reader) => streams.push(reader),
+        }
     }
     let total: u64 = files.iter().map(|(_, len)| *len).sum();
     let pretokenizer = &opts.pretokenizer;
@@ -316,7 +322,7 @@ pub fn count_files<P: AsRef<Path>>(
 
     let mut jobs: Vec<FileJob> = Vec::with_capacity(files.len());
     let result = crate::parallel::install(opts.threads, || -> Result<WordCounts> {
-        monitor.start("counting", Unit::Bytes, Some(total));
+        monitor.start("counting", Unit::Bytes, streams.is_empty().then_some(total));
         for (path, _) in files {
             let (file, len) = chunk::open_file(&path)?;
             jobs.push(FileJob {
@@ -331,7 +337,7 @@ pub fn count_files<P: AsRef<Path>>(
             .flat_map(|(i, j)| j.chunks.ranges().map(move |r| (i, r)))
             .collect();
         let maps = ThreadMaps::new();
-        items.par_iter().try_for_each_init(
+        let files_counted = items.par_iter().try_for_each_init(
             || (Vec::<u8>::new(), None::<(usize, std::fs::File)>),
             |(buf, open), (fi, range)| -> Result<()> {
                 let job = &jobs[*fi];
@@ -347,14 +353,34 @@ pub fn count_files<P: AsRef<Path>>(
                 maps.with(|m| m.count_text(&text, pretokenizer, &specials))?;
                 monitor.add(range.end - range.start)
             },
-        )?;
+        );
+        if let Err(e) = files_counted {
+            return Err(match e {
+                Error::Utf8 { .. } => first_utf8_error(&jobs)?,
+                e => e,
+            });
+        }
+        for stream in streams {
+            let name = stream.name().to_string();
+            let reader = ChunkReader::new(
+                stream.cancel_with(monitor),
+                cutter.clone(),
+                opts.chunk_size,
+                name.clone(),
+            );
+            // Chunks in flight: enough to keep every thread busy while the next one is read.
+            let in_flight = 2 * rayon::current_num_threads() + 2;
+            // The earliest failing chunk's error is returned, so the message is deterministic.
+            chunk::par_for_each_chunk(reader, in_flight, monitor, |c| {
+                let text = chunk::decode(&c.data, utf8, &name, c.offset)?;
+                maps.with(|m| m.count_text(&text, pretokenizer, &specials))?;
+                monitor.add(c.data.len() as u64)
+            })?;
+        }
         Ok(maps.into_counts())
     })?;
     monitor.finish();
-    match result {
-        Err(Error::Utf8 { .. }) => Err(first_utf8_error(&jobs)?),
-        other => other,
-    }
+    result
 }
 
 /// Workers stop at the first error they meet, which need not be the first in the input; find the
