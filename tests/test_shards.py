@@ -69,8 +69,13 @@ def small_blocks(monkeypatch):
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(contents=texts, n=st.integers(1, 9), which=st.integers(0, len(SPECIAL_SETS) - 1))
-def test_shards_equal_one_process(small_blocks, contents, n, which):
+@given(
+    contents=texts,
+    n=st.integers(1, 9),
+    which=st.integers(0, len(SPECIAL_SETS) - 1),
+    by_docs=st.booleans(),
+)
+def test_shards_equal_one_process(small_blocks, contents, n, which, by_docs):
     specials = list(SPECIAL_SETS[which])
     tok = tokenizer(SPECIAL_SETS[which])
     with tempfile.TemporaryDirectory() as d:
@@ -103,8 +108,13 @@ def test_shards_equal_one_process(small_blocks, contents, n, which):
         whole = os.path.join(d, "whole.npy")
         sep = specials[0] if specials else None
         fastbpe.encode_file(tok, paths, whole, separator=sep)
+        doc = "<|e|>" if by_docs and specials else None  # boundaries after documents
         eplan = shards.plan(
-            paths, n_shards=n, pattern=tok.pattern, special_tokens=sorted(tok.special_tokens)
+            paths,
+            n_shards=n,
+            pattern=tok.pattern,
+            special_tokens=sorted(tok.special_tokens),
+            doc_token=doc,
         )
         parts = []
         for s in eplan:
@@ -191,3 +201,18 @@ def test_cli_encode_shards_concatenate_to_the_whole(tmp_path, fmt, flags):
         assert main(args + flags + extra) == 0
         parts.append(fastbpe.token_formats.load_tokens(out + ".bin" if fmt else out))
     assert np.array_equal(np.concatenate(parts), np.load(whole))
+
+
+def test_doc_token_puts_boundaries_after_documents(tmp_path):
+    eot = "<|endoftext|>"
+    docs = [f"story {i} " + "word " * (i % 37) + "end." for i in range(400)]
+    (tmp_path / "a.txt").write_text(eot.join(docs) + eot, encoding="utf-8")
+    path = str(tmp_path / "a.txt")
+    plan = shards.plan([path], n_shards=6, special_tokens=[eot], doc_token=eot)
+    data = open(path, "rb").read()
+    ends = [s.pieces[-1].end for s in plan[:-1]]
+    assert all(data[:e].endswith(eot.encode()) for e in ends), ends
+    without = shards.plan([path], n_shards=6, special_tokens=[eot])
+    assert not all(data[: s.pieces[-1].end].endswith(eot.encode()) for s in without[:-1])
+    with pytest.raises(ValueError, match="doc_token"):
+        shards.plan([path], n_shards=2, special_tokens=[], doc_token=eot)
