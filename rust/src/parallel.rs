@@ -5,8 +5,6 @@
 //! refuses it; `threads=10**6` would try to start a million threads). Every entry point (training,
 //! `encode_batch`, `encode_file`, the CLI) resolves its count through [`threads`] (the Python
 //! layer through `py::args::thread_count`, which also names arguments too large for an int).
-//! Transitional: `Some(0)` still means all cores here until `encode_file`'s options take an
-//! `Option<usize>` (its Python layer already refuses 0).
 //!
 //! Why not rayon's global pool: after `fork()` (Python multiprocessing), the child inherits the
 //! global pool's bookkeeping but not its threads, so the first parallel call in the child waits
@@ -44,8 +42,8 @@ pub fn default_threads() -> usize {
 /// The number of threads `threads` asks for (see the module notes), or an error naming the limit.
 pub fn threads(threads: Option<usize>) -> Result<usize> {
     match threads {
-        None | Some(0) => Ok(default_threads()),
-        Some(n) if n <= MAX_THREADS => Ok(n),
+        None => Ok(default_threads()),
+        Some(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
         Some(n) => Err(out_of_range("threads", n)),
     }
 }
@@ -95,7 +93,7 @@ mod tests {
     #[test]
     fn thread_counts_mean_one_thing() {
         assert_eq!(threads(None).unwrap(), default_threads());
-        assert_eq!(threads(Some(0)).unwrap(), default_threads());
+        assert!(threads(Some(0)).unwrap_err().to_string().contains("got 0"));
         assert_eq!(threads(Some(3)).unwrap(), 3);
         assert_eq!(threads(Some(MAX_THREADS)).unwrap(), MAX_THREADS);
         let e = threads(Some(1_000_000)).unwrap_err().to_string();
