@@ -286,12 +286,30 @@ def count_shard(
     errors: str = "strict",
     threads: int | None = None,
 ) -> WordCounts:
-    """The pre-token counts of one shard (merge the shards' counts with ``update``)."""
+    """The pre-token counts of one shard (merge the shards' counts with ``update``).
+
+    Whole files of the shard go to the Rust file counter (parallel chunks, no Python strings:
+    ~1.6x faster per byte); parts of files are read here in blocks (`iter_texts`). Both count a
+    file boundary as a document boundary, so the sum is the same either way."""
     from .training import count_words
 
+    specials = list(special_tokens)
+    whole = [p for p in shard.pieces if p.start == 0 and p.end > 0 and p.end == _size(p.path)]
+    parts = [p for p in shard.pieces if p not in whole]
     cuts = cutter(pattern, special_tokens)
-    texts = (t for p in shard.pieces for t in iter_texts(p, cuts, errors=errors) if t)
-    return count_words(texts, list(special_tokens), pattern=pattern, threads=threads, errors=errors)
+    texts = (t for p in parts for t in iter_texts(p, cuts, errors=errors) if t)
+    counts = count_words(texts, specials, pattern=pattern, threads=threads, errors=errors)
+    if whole:
+        counts.update(
+            count_words(
+                [p.path for p in whole], specials, pattern=pattern, threads=threads, errors=errors
+            )
+        )
+    return counts
+
+
+def _size(path: str) -> int:
+    return os.stat(path).st_size
 
 
 def encode_shard(
