@@ -42,9 +42,10 @@ Performance notes (benches/bench_dask.py, docs/cluster.md "Numbers"):
 - 64 MiB shards: large enough that per-task overhead (scheduling, a window read to plan it) is
   noise, small enough that a rerun after a worker death repeats little and a 16-core machine gets
   work from a 1 GB corpus.
-- Counting a shard goes through Python blocks of text (`fastbpe.shards.iter_texts`), ~35 MB/s per
-  thread against ~56 MB/s for `count_words` on a whole file: the decode to str and back is the
-  difference (a bytes path into the Rust counter would remove it).
+- A shard's whole files go to the Rust file counter; parts of files go through Python blocks of
+  text (`fastbpe.shards.iter_texts`), ~35 MB/s per thread against ~56 MB/s for the file counter:
+  the decode to str and back is the difference (a bytes path into the Rust counter would remove
+  it).
 """
 
 from __future__ import annotations
