@@ -25,7 +25,7 @@ rerun: the result is unchanged). Progress is one line on the client's stderr. Wi
 started for the call and shut down after it.
 
 Failures are one clear exception and leave no partial output: a missing input (on the worker
-that plans, which every worker must see like), invalid UTF-8 (file and byte offset), a worker that
+that plans; every worker must see the same files), invalid UTF-8 (file and byte offset), a worker that
 keeps dying on a shard (usually its memory limit: Dask's nanny restarts a worker past 95% of
 ``memory_limit``, and after ``distributed.scheduler.allowed-failures`` deaths the task fails; the
 error names the shard and suggests smaller ``shard_bytes``), and an ``out_dir`` that already holds
