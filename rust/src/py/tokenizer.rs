@@ -23,13 +23,6 @@ pub struct CoreTokenizer {
     ids: IdObjects,
 }
 
-/// Python ints -> u32 ids; anything outside u32 is an unknown id.
-fn to_ids(ids: &[i64]) -> Result<Vec<u32>, Error> {
-    ids.iter()
-        .map(|&i| u32::try_from(i).map_err(|_| Error::UnknownId(i)))
-        .collect()
-}
-
 /// The Python layer's `(allowed_all, allowed)` -> the one policy type.
 fn policy(all: bool, names: Vec<String>) -> SpecialPolicy {
     if all {
@@ -237,15 +230,16 @@ impl CoreTokenizer {
         Ok(PyBytes::new(py, b))
     }
 
+    /// Each token's bytes; `ids` as for `decode_bytes`.
     fn decode_tokens_bytes<'py>(
         &self,
         py: Python<'py>,
-        ids: Vec<i64>,
+        ids: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let ids = to_ids(&ids).py_err()?;
+        let ids = read_ids(ids)?;
         let list = PyList::empty(py);
-        for id in ids {
-            list.append(PyBytes::new(py, self.inner.token_bytes(id).py_err()?))?;
+        for i in 0..ids.len() {
+            list.append(PyBytes::new(py, self.inner.token_bytes(ids.get(i)).py_err()?))?;
         }
         Ok(list)
     }
