@@ -140,6 +140,12 @@ impl<T> RaceOnce<T> {
         }
     }
 
+    /// The value, if one was made.
+    pub fn get(&self) -> Option<&T> {
+        // SAFETY: a set pointer is never replaced or freed before `Drop`.
+        unsafe { self.ptr.load(Ordering::Acquire).as_ref() }
+    }
+
     pub fn get_or_init(&self, f: impl FnOnce() -> T) -> &T {
         let cur = self.ptr.load(Ordering::Acquire);
         // SAFETY: a set pointer is never replaced or freed before `Drop`.

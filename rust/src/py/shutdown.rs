@@ -15,18 +15,20 @@
 //! other.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::OnceLock;
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
 
+use crate::fork_safe::RaceOnce;
+
 use pyo3::marker::Ungil;
 
 static EXITING: AtomicBool = AtomicBool::new(false);
 static REATTACHING: AtomicUsize = AtomicUsize::new(0);
-/// The thread that runs the `atexit` handlers and then finalizes: it must never park.
-static FINALIZING_THREAD: OnceLock<ThreadId> = OnceLock::new();
+/// The thread that runs the `atexit` handlers and then finalizes: it must never park. (Not a
+/// `OnceLock`: a fork while it is being set would leave the child waiting on it.)
+static FINALIZING_THREAD: RaceOnce<ThreadId> = RaceOnce::new();
 
 /// Longest time the exiting thread waits for threads that are taking the GIL back.
 const MAX_WAIT: Duration = Duration::from_secs(2);
@@ -35,7 +37,7 @@ const MAX_WAIT: Duration = Duration::from_secs(2);
 #[pyfunction]
 #[pyo3(name = "_interpreter_exiting")]
 pub fn interpreter_exiting(py: Python<'_>) {
-    let _ = FINALIZING_THREAD.set(thread::current().id());
+    FINALIZING_THREAD.get_or_init(|| thread::current().id());
     EXITING.store(true, SeqCst);
     let start = Instant::now();
     while REATTACHING.load(SeqCst) > 0 && start.elapsed() < MAX_WAIT {
