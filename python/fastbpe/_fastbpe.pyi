@@ -11,6 +11,7 @@ from typing import Any, Literal
 _Path = str | PathLike[str]
 
 GPT2_PATTERN: str
+CL100K_PATTERN: str
 
 class CoreTokenizer:
     """Immutable BPE tokenizer: ranked tokens, special tokens and a pre-tokenization pattern."""

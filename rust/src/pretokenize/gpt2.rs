@@ -31,7 +31,7 @@ impl<'t> Gpt2Pieces<'t> {
 
 /// Decodes the non-ASCII char whose lead byte is at `i` of valid UTF-8: (code point, length).
 #[inline(always)]
-fn decode(bytes: &[u8], i: usize) -> (u32, usize) {
+pub(super) fn decode(bytes: &[u8], i: usize) -> (u32, usize) {
     let b0 = bytes[i] as u32;
     if b0 < 0xE0 {
         (((b0 & 0x1F) << 6) | (bytes[i + 1] as u32 & 0x3F), 2)
@@ -190,7 +190,7 @@ impl<'t> Iterator for Gpt2Pieces<'t> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::regex_pattern::RegexSplitter;
     use super::super::{GPT2_PATTERN, GPT2_PATTERN_CLASSIC};
     use super::*;
@@ -225,7 +225,8 @@ mod tests {
         assert_eq!(got, classic, "classic pattern, text {text:?}");
     }
 
-    const TRICKY: &[&str] = &[
+    /// Also run by the cl100k scanner's tests.
+    pub(crate) const TRICKY: &[&str] = &[
         "",
         "a",
         " ",
@@ -334,7 +335,7 @@ mod tests {
 
     /// Representative chars: every class, ASCII and not, of every UTF-8 length, and the chars the
     /// pattern names (`'`, ' ', contraction letters).
-    const ALPHABET: &[char] = &[
+    pub(crate) const ALPHABET: &[char] = &[
         ' ',
         '\u{2009}',
         '\'',
@@ -442,9 +443,9 @@ mod tests {
         }
     }
 
-    struct XorShift(u64);
+    pub(crate) struct XorShift(pub(crate) u64);
     impl XorShift {
-        fn next(&mut self) -> u64 {
+        pub(crate) fn next(&mut self) -> u64 {
             let mut x = self.0;
             x ^= x << 13;
             x ^= x >> 7;
@@ -452,7 +453,7 @@ mod tests {
             self.0 = x;
             x
         }
-        fn below(&mut self, n: usize) -> usize {
+        pub(crate) fn below(&mut self, n: usize) -> usize {
             (self.next() % n as u64) as usize
         }
     }

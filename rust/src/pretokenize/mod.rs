@@ -1,9 +1,10 @@
 //! Pre-tokenization: splitting text into pieces that BPE never merges across.
 //!
-//! The GPT-2 pattern (the default) runs on a hand-written scanner (`gpt2`) that reproduces the regex
-//! exactly; any other pattern runs on fancy-regex (`regex_pattern`), which is also the scanner's
-//! test oracle.
+//! The GPT-2 pattern (the default) and cl100k_base's run on hand-written scanners (`gpt2`,
+//! `cl100k`) that reproduce the regex exactly; any other pattern runs on fancy-regex
+//! (`regex_pattern`), which is also the scanners' test oracle.
 
+pub mod cl100k;
 pub mod gpt2;
 pub mod regex_pattern;
 pub mod unicode_class;
@@ -19,10 +20,15 @@ pub const GPT2_PATTERN: &str =
 pub const GPT2_PATTERN_CLASSIC: &str =
     r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
+/// tiktoken's `cl100k_base` pattern, exactly as tiktoken ships it.
+pub const CL100K_PATTERN: &str = r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s";
+
 #[derive(Debug)]
 pub enum Pretokenizer {
     /// The GPT-2 pattern, by the hand-written scanner.
     Gpt2,
+    /// cl100k_base's pattern, by its hand-written scanner.
+    Cl100k,
     /// Any other pattern, by fancy-regex.
     Regex(regex_pattern::RegexSplitter),
 }
@@ -32,10 +38,13 @@ impl Pretokenizer {
         Pretokenizer::Gpt2
     }
 
-    /// Picks the scanner for GPT-2's pattern (either spelling), fancy-regex for anything else.
+    /// Picks the scanner for GPT-2's pattern (either spelling) or cl100k's, fancy-regex for
+    /// anything else.
     pub fn from_pattern(pattern: &str) -> Result<Self> {
         if pattern == GPT2_PATTERN || pattern == GPT2_PATTERN_CLASSIC {
             Ok(Pretokenizer::Gpt2)
+        } else if pattern == CL100K_PATTERN {
+            Ok(Pretokenizer::Cl100k)
         } else {
             Ok(Pretokenizer::Regex(regex_pattern::RegexSplitter::new(
                 pattern,
@@ -47,6 +56,7 @@ impl Pretokenizer {
     pub fn pattern(&self) -> &str {
         match self {
             Pretokenizer::Gpt2 => GPT2_PATTERN,
+            Pretokenizer::Cl100k => CL100K_PATTERN,
             Pretokenizer::Regex(r) => r.pattern(),
         }
     }
@@ -62,6 +72,12 @@ impl Pretokenizer {
         match self {
             Pretokenizer::Gpt2 => {
                 for piece in gpt2::Gpt2Pieces::new(text) {
+                    f(piece);
+                }
+                Ok(())
+            }
+            Pretokenizer::Cl100k => {
+                for piece in cl100k::Cl100kPieces::new(text) {
                     f(piece);
                 }
                 Ok(())
@@ -82,6 +98,7 @@ impl Clone for Pretokenizer {
     fn clone(&self) -> Self {
         match self {
             Pretokenizer::Gpt2 => Pretokenizer::Gpt2,
+            Pretokenizer::Cl100k => Pretokenizer::Cl100k,
             Pretokenizer::Regex(r) => Pretokenizer::Regex(r.clone()),
         }
     }
