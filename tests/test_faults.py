@@ -411,30 +411,50 @@ def test_decode_unknown_ids_raise_keyerror(gpt2_fastbpe, bad):
 
 
 # ----------------------------------------------------------------------------- every write path
-# A real full disk: a small tmpfs mounted for the test when running as root (else these tests use
-# RLIMIT_FSIZE in a child, as above). Each writer runs with 0, 4 KiB, 16 KiB, ... free: it either
-# succeeds with the whole file, or raises OSError and leaves the previous file and nothing else.
+# A real full disk: a small tmpfs mounted for the test when running as root; otherwise the same
+# writers run in a child under RLIMIT_FSIZE (writes past the limit fail with EFBIG). Each writer
+# runs with 0, 4 KiB, 16 KiB, ... of room: it either succeeds with the whole file, or raises
+# OSError and leaves the previous file and nothing else.
+
+ROOM = (0, 4096, 16384, 65536, 262144)
+WRITERS = [
+    "encode_file.bin",
+    "encode_file.npy",
+    "save.fastbpe",
+    "save.hf",
+    "save.tiktoken",
+    "save.vocab-merges",
+    "WordCounts.save",
+    "write_file_atomic",
+]
+
+
+def _make_writers(tok, src: Path) -> dict:
+    wc = fastbpe._fastbpe.count_files([str(src)], [EOT])
+    blob = random.Random(0).randbytes(100_000)
+    return {
+        "encode_file.bin": lambda out: encode_file(tok, src, out / "t.bin"),
+        "encode_file.npy": lambda out: encode_file(tok, src, out / "t.npy"),
+        "save.fastbpe": lambda out: save(tok, out / "tok.json"),
+        "save.hf": lambda out: save(tok, out / "tokenizer.json"),
+        "save.tiktoken": lambda out: save(tok, out / "tok.tiktoken"),
+        "save.vocab-merges": lambda out: save(tok, out / "vm", format="vocab-merges"),
+        "WordCounts.save": lambda out: wc.save(str(out / "w.counts")),
+        "write_file_atomic": lambda out: fastbpe._fastbpe.write_file_atomic(
+            str(out / "blob.bin"), blob
+        ),
+    }
 
 
 def _mount_tmpfs(where: Path, size: int) -> bool:
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+    # FASTBPE_TEST_NO_TMPFS=1 runs the non-root path (RLIMIT_FSIZE) as root too.
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or os.environ.get("FASTBPE_TEST_NO_TMPFS"):
         return False
     where.mkdir(parents=True, exist_ok=True)
     r = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True
     )
     return r.returncode == 0
-
-
-@pytest.fixture()
-def tiny_disk(tmp_path):
-    disk = tmp_path / "disk"
-    if not _mount_tmpfs(disk, 1 << 20):
-        pytest.skip("needs root to mount a tmpfs; the RLIMIT_FSIZE tests above cover non-root runs")
-    try:
-        yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 def _fill(disk: Path, leave: int) -> None:
@@ -451,75 +471,90 @@ def _fill(disk: Path, leave: int) -> None:
     os.truncate(filler, max(0, size - leave))
 
 
-@pytest.fixture(scope="module")
-def writers(small_tok, tmp_path_factory):
-    src = tmp_path_factory.mktemp("src") / "corpus.txt"
-    src.write_text(("low lower lowest newer wider\n" * 300 + EOT) * 12, encoding="utf-8")
-    wc = fastbpe._fastbpe.count_files([str(src)], [EOT])
-    blob = random.Random(0).randbytes(100_000)
-    return {
-        "encode_file.bin": lambda out: encode_file(small_tok, src, out / "t.bin"),
-        "encode_file.npy": lambda out: encode_file(small_tok, src, out / "t.npy"),
-        "save.fastbpe": lambda out: save(small_tok, out / "tok.json"),
-        "save.hf": lambda out: save(small_tok, out / "tokenizer.json"),
-        "save.tiktoken": lambda out: save(small_tok, out / "tok.tiktoken"),
-        "save.vocab-merges": lambda out: save(small_tok, out / "vm", format="vocab-merges"),
-        "WordCounts.save": lambda out: wc.save(str(out / "w.counts")),
-        "write_file_atomic": lambda out: fastbpe._fastbpe.write_file_atomic(
-            str(out / "blob.bin"), blob
-        ),
-    }
+def _empty(d: Path) -> None:
+    for p in sorted(d.rglob("*"), reverse=True):
+        p.unlink() if p.is_file() else p.rmdir()
 
 
 def _tree(d: Path) -> dict[str, bytes]:
     return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize(
-    "what",
-    [
-        "encode_file.bin",
-        "encode_file.npy",
-        "save.fastbpe",
-        "save.hf",
-        "save.tiktoken",
-        "save.vocab-merges",
-        "WordCounts.save",
-        "write_file_atomic",
-    ],
-)
-def test_every_writer_on_a_full_disk(tiny_disk, writers, tmp_path, what):
-    write = writers[what]
+FULL_DISK_CHILD = r"""
+import resource, sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+import test_faults as t
+what, tok, src, out, limit = sys.argv[1:6]
+write = t._make_writers(t.load(tok), Path(src))[what]
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(limit), int(limit)))
+try:
+    write(Path(out))
+    print("OK")
+except OSError as e:
+    print("OSERROR", e)
+"""
+
+
+@pytest.fixture(scope="module")
+def writer_inputs(small_tok, tmp_path_factory):
+    d = tmp_path_factory.mktemp("src")
+    src = d / "corpus.txt"
+    src.write_text(("low lower lowest newer wider\n" * 300 + EOT) * 12, encoding="utf-8")
+    tok_path = d / "tok.json"
+    save(small_tok, tok_path)
+    return small_tok, src, tok_path
+
+
+@pytest.mark.parametrize("what", WRITERS)
+def test_every_writer_on_a_full_disk(writer_inputs, tmp_path, what):
+    tok, src, tok_path = writer_inputs
+    write = _make_writers(tok, src)[what]
     ref = tmp_path / "ref"
     ref.mkdir()
     write(ref)
     reference = _tree(ref)
     assert reference, what
+    disk = tmp_path / "disk"
+    mounted = _mount_tmpfs(disk, 1 << 20)
+    disk.mkdir(exist_ok=True)
     failed = 0
-    for leave in (0, 4096, 16384, 65536, 262144):
-        for p in sorted(tiny_disk.iterdir(), reverse=True):
-            if p.is_dir():
-                for q in sorted(p.rglob("*"), reverse=True):
-                    q.unlink() if q.is_file() else q.rmdir()
-                p.rmdir()
+    try:
+        for room in ROOM:
+            _empty(disk)
+            out = disk / "out"
+            out.mkdir()
+            # The previous run's files, to be kept whole on failure.
+            for name in reference:
+                (out / name).parent.mkdir(parents=True, exist_ok=True)
+                (out / name).write_bytes(b"previous " + name.encode())
+            previous = _tree(out)
+            if mounted:
+                _fill(disk, room)
+                try:
+                    write(out)
+                    error = None
+                except OSError as e:
+                    error = str(e)
             else:
-                p.unlink()
-        out = tiny_disk / "out"
-        # The previous run's files, to be kept whole on failure.
-        out.mkdir()
-        for name in reference:
-            (out / name).parent.mkdir(parents=True, exist_ok=True)
-            (out / name).write_bytes(b"previous " + name.encode())
-        previous = _tree(out)
-        _fill(tiny_disk, leave)
-        try:
-            write(out)
-        except OSError as e:
-            failed += 1
-            assert "panicked" not in str(e) and "internal error" not in str(e), str(e)
-            assert _tree(out) == previous, f"{what} with {leave} B free damaged the old files"
-        else:
-            assert _tree(out) == reference, f"{what} with {leave} B free wrote a wrong file"
+                child = FULL_DISK_CHILD.format(tests=str(HERE))
+                args = [what, str(tok_path), str(src), str(out), str(max(room, 1))]
+                r = subprocess.run(
+                    [sys.executable, "-c", child, *args], capture_output=True, text=True
+                )
+                assert r.returncode == 0, r.stderr[-2000:]
+                error = None if r.stdout.startswith("OK") else r.stdout
+                assert error is None or error.startswith("OSERROR"), r.stdout + r.stderr
+            (disk / "filler").unlink(missing_ok=True)
+            if error is not None:
+                failed += 1
+                assert "panicked" not in error and "internal error" not in error, error
+                assert _tree(out) == previous, f"{what} with {room} B free damaged the old files"
+            else:
+                assert _tree(out) == reference, f"{what} with {room} B free wrote a wrong file"
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(disk)], check=False)
     assert failed >= 1, f"{what}: the disk was never full enough to fail; the test proved nothing"
 
 
