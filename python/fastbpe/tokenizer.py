@@ -120,7 +120,7 @@ class Tokenizer:
             pairs.append((bytes(m[0]), bytes(m[1])))
         specials = _check_special_tokens(special_tokens)
         core = _fastbpe.CoreTokenizer.from_vocab_merges(
-            items, pairs, specials, pattern or GPT2_PATTERN
+            items, pairs, specials, _pattern(pattern)
         )
         self._init_core(core, name)
 
@@ -156,7 +156,7 @@ class Tokenizer:
             _path(vocab_filepath),
             _path(merges_filepath),
             _check_special_tokens(special_tokens),
-            pattern or GPT2_PATTERN,
+            _pattern(pattern),
         )
         return cls._from_core(core)
 
@@ -171,7 +171,7 @@ class Tokenizer:
     ) -> Tokenizer:
         """Loads a `.tiktoken` file (base64 token, rank per line); ranks are the ids."""
         specials = list((special_tokens or {}).items())
-        core = _fastbpe.load_tiktoken(_path(path), specials, pattern or GPT2_PATTERN)
+        core = _fastbpe.load_tiktoken(_path(path), specials, _pattern(pattern))
         return cls._from_core(core, name)
 
     @classmethod
@@ -193,7 +193,7 @@ class Tokenizer:
         core = _fastbpe.CoreTokenizer.from_ranks(
             list(mergeable_ranks.items()),
             list((special_tokens or {}).items()),
-            pattern or GPT2_PATTERN,
+            _pattern(pattern),
         )
         return cls._from_core(core, name)
 
@@ -765,6 +765,12 @@ def _check_special_tokens(special_tokens: object) -> list[str]:
         if not isinstance(s, str):
             raise TypeError(f"special tokens must be str, got {type(s).__name__}: {s!r}")
     return out
+
+
+def _pattern(pattern: str | None) -> str:
+    """The pattern argument: None means GPT-2's; anything else (even "") goes to the core, which
+    refuses patterns that can match the empty string."""
+    return GPT2_PATTERN if pattern is None else pattern
 
 
 def _path(p: object) -> str:
