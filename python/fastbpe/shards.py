@@ -27,6 +27,7 @@ document boundary in both (with the separator, if any, written before each file 
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -192,7 +193,7 @@ def plan(
     doc = _DocEnds(doc_token, special_tokens, min(step // 2, _DOC_SEARCH)) if doc_token else None
     # Global boundaries, each the first safe cut at or after its target.
     bounds = [0]
-    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    starts = [0, *itertools.accumulate(sizes)][:-1]
     fi = 0
     handle: Any = None
     try:
@@ -214,18 +215,23 @@ def plan(
     ranges = list(zip(bounds, bounds[1:]))
     if shard_bytes is not None:
         ranges = [r for r in ranges if r[1] > r[0]] or [(0, total)]
+    # One sweep over files and shards, both in order (linear in files + shards).
     pieces: list[list[Piece]] = [[] for _ in ranges]
+    k = 0
     for i, (s, n) in enumerate(zip(starts, sizes)):
+        # The first shard that ends after this file starts (else the last): an empty file goes
+        # there (it still counts: its separator), a non-empty one starts there.
+        while k < len(ranges) - 1 and ranges[k][1] <= s:
+            k += 1
         if n == 0:
-            # An empty file still counts (its separator): it goes to the first shard that ends
-            # after its position, else the last.
-            k = next((k for k, (_, b) in enumerate(ranges) if s < b), len(ranges) - 1)
             pieces[k].append(Piece(files[i], i, 0, 0))
             continue
-        for k, (a, b) in enumerate(ranges):
-            lo, hi = max(a, s), min(b, s + n)
+        j = k
+        while j < len(ranges) and ranges[j][0] < s + n:
+            lo, hi = max(ranges[j][0], s), min(ranges[j][1], s + n)
             if lo < hi:
-                pieces[k].append(Piece(files[i], i, lo - s, hi - s))
+                pieces[j].append(Piece(files[i], i, lo - s, hi - s))
+            j += 1
     return [Shard(k, len(ranges), tuple(p)) for k, p in enumerate(pieces)]
 
 
