@@ -477,3 +477,20 @@ def test_update_with_itself_doubles():
     before = dict(wc.items())
     wc.update(wc)
     assert dict(wc.items()) == {w: 2 * n for w, n in before.items()}
+
+
+def test_vocab_size_bounds_checked_once_before_any_counting():
+    """The vocab_size rule lives in Rust (MergeOptions::check); every entry point applies it before
+    it reads anything (the iterable below would fail if it were read)."""
+
+    def never_read():
+        raise AssertionError("the corpus was read before the arguments were checked")
+        yield ""  # pragma: no cover
+
+    for size, msg in [(255, r"at least 256 \+ .*\(256\), got 255"), (2**32 + 1, "at most")]:
+        with pytest.raises(ValueError, match=msg):
+            T.train(never_read(), size)
+        with pytest.raises(ValueError, match=msg):
+            T.train_from_counts(T.WordCounts(), size)
+    with pytest.raises(ValueError, match=r"\(258\), got 257"):
+        T.train(never_read(), 257, ["<a>", "<b>"])
