@@ -354,3 +354,45 @@ def test_files_written_by_tokenizers_itself_load_with_its_ids(tmp_path, gpt2_fil
         p = tmp_path / f"{name}.json"
         hf.save(str(p))
         assert fastbpe.load(p).encode(text) == hf.encode(text).ids, name
+
+
+ALPHABET = "ab c\n"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    tokens=st.lists(st.text(alphabet="abc ", min_size=2, max_size=8), max_size=25, unique=True),
+    text=st.text(alphabet=ALPHABET, max_size=300),
+)
+def test_exported_merge_list_gives_fastbpe_ids_in_tokenizers(tmp_path_factory, tokens, text):
+    """The HF export of a vocabulary defined by ranks alone (generated: ties, tokens ranked before
+    their parts, tokens merging never builds) gives fastbpe's ids in the tokenizers library: the
+    merge-list argument of rust/src/formats/merge_order.rs, checked on generated cases."""
+    ranks = {bytes([b]): b for b in range(256)}
+    for t in tokens:
+        ranks.setdefault(t.encode(), len(ranks))
+    tok = fastbpe.Tokenizer.from_ranks(ranks, {EOT: len(ranks)})
+    p = tmp_path_factory.mktemp("ranks") / "tokenizer.json"
+    tok.save(p)
+    text = text + EOT + text[::-1]
+    assert _tokenizers_ids(p, text) == tok.encode(text)
+    assert fastbpe.load(p).encode(text) == tok.encode(text)
+
+
+@settings(max_examples=25, deadline=None)
+@given(corpus=st.text(alphabet=ALPHABET + "d'", min_size=50, max_size=2000),
+       text=st.text(alphabet=ALPHABET + "d'", max_size=300))
+def test_exported_trained_tokenizers_give_fastbpe_ids_in_tokenizers(
+    tmp_path_factory, corpus, text
+):
+    """The same for vocabularies fastbpe trains on generated corpora (merge lists, repeated
+    products)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a small corpus runs out of pairs: fine here
+        tok = fastbpe.train(iter([corpus]), 300, [EOT])
+    p = tmp_path_factory.mktemp("trained") / "tokenizer.json"
+    tok.save(p)
+    assert _tokenizers_ids(p, text) == tok.encode(text)
+    assert fastbpe.load(p).encode(text) == tok.encode(text)
