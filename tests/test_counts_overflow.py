@@ -8,10 +8,9 @@ reference, whose ints never overflow.
 
 from __future__ import annotations
 
+from fastbpe import training as T
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from fastbpe import training as T
 from reference_bpe import train_from_counts as reference
 
 MAX = 2**64 - 1

@@ -50,7 +50,9 @@ print(json.dumps({"grew": (peak - base) * 1024, "out": len(out), "n": len(ids)})
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self")
 @pytest.mark.parametrize("kind", ["uint32", "int64", "uint16", "list", "tuple"])
 def test_decode_bytes_peak_memory_is_the_output(kind):
-    r = subprocess.run([sys.executable, "-c", CHILD, kind], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", CHILD, kind], capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     got = json.loads(r.stdout.strip().splitlines()[-1])
     per_id = 4 if kind in ("list", "tuple") else 0

@@ -16,10 +16,9 @@ import subprocess
 import sys
 
 import pytest
+from fastbpe import training as T
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from fastbpe import training as T
 
 TEXTS = ["hello world, the cat sat on the mat"] * 20
 
@@ -78,7 +77,9 @@ print(live() - start)
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/task")
 def test_distinct_thread_counts_leave_a_bounded_number_of_threads():
-    r = subprocess.run([sys.executable, "-c", POOLS_CHILD], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", POOLS_CHILD], capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     grew = int(r.stdout.strip().splitlines()[-1])
     # At most the 4 most recent pools (21..24 threads) stay cached.

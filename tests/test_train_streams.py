@@ -10,10 +10,9 @@ import sys
 import threading
 
 import pytest
+from fastbpe import training as T
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from fastbpe import training as T
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and /dev/fd")
 
