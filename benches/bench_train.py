@@ -1,11 +1,12 @@
-"""Training benchmark: fastbpe vs HF tokenizers (ByteLevel BpeTrainer), rustbpe and bpeasy.
+"""Training benchmark: fastbpe vs HF tokenizers (ByteLevel BpeTrainer), rustbpe, bpeasy, fast-bpe-rs.
 
     python benches/bench_train.py [CORPUS ...] [--vocab 10000 32000] [--threads 2] [--only NAME ...]
 
 Each (trainer, corpus, vocab) runs in its own subprocess, so peak RSS (from `wait4`) is that
 trainer's alone. All use GPT-2's pre-tokenization pattern and treat `<|endoftext|>` as a document
 separator: fastbpe and HF read the file; rustbpe and bpeasy (iterator APIs) get documents streamed
-from the file in 1 MB reads (never the whole file at once). fastbpe's count phase (MB/s) and
+from the file in 1 MB reads (never the whole file at once); fast-bpe-rs takes a list of str only,
+so it gets all documents in one list (its RSS includes them, as its users' would). fastbpe's count phase (MB/s) and
 merge phase (merges/s) are reported separately. Prints a markdown table with ratios to fastbpe.
 """
 
@@ -27,7 +28,7 @@ GPT2_PATTERN_CLASSIC = (
     r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 )
 DEFAULT_CORPORA = ["/tmp/corpora/english_10M.txt", "/tmp/corpora/english_100M.txt"]
-TRAINERS = ["fastbpe", "fastbpe-iter", "rustbpe", "hf", "bpeasy"]
+TRAINERS = ["fastbpe", "fastbpe-iter", "rustbpe", "hf", "bpeasy", "fast-bpe-rs"]
 
 
 def documents(path: str, block: int = 1 << 20):
@@ -79,6 +80,12 @@ def run_one(name: str, corpus: str, vocab: int, threads: int) -> dict:
 
         v = bpeasy.train_bpe(documents(corpus), GPT2_PATTERN_CLASSIC, 128, vocab)
         out["n_vocab"] = len(v)
+    elif name == "fast-bpe-rs":
+        import fast_bpe_rs
+
+        bpe = fast_bpe_rs.BPE(GPT2_PATTERN_CLASSIC)
+        bpe.train(vocab, list(documents(corpus)))
+        out["n_vocab"] = vocab
     elif name == "hf":
         from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
