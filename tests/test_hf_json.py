@@ -396,3 +396,29 @@ def test_exported_trained_tokenizers_give_fastbpe_ids_in_tokenizers(
     tok.save(p)
     assert _tokenizers_ids(p, text) == tok.encode(text)
     assert fastbpe.load(p).encode(text) == tok.encode(text)
+
+
+@settings(max_examples=25, deadline=None)
+@given(corpus=st.text(alphabet=ALPHABET + "d'", min_size=50, max_size=2000),
+       text=st.text(alphabet=ALPHABET + "d'", max_size=300))
+def test_files_tokenizers_trains_load_exactly_or_are_refused(tmp_path_factory, corpus, text):
+    """tokenizers' own BpeTrainer on generated corpora: fastbpe either loads the file and gives
+    its ids, or refuses it naming a merge; it never loads one and gives other ids."""
+    from tokenizers import decoders, models, pre_tokenizers, trainers
+
+    hf = tokenizers.Tokenizer(models.BPE())
+    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    hf.decoder = decoders.ByteLevel()
+    hf.train_from_iterator(
+        [corpus],
+        trainers.BpeTrainer(vocab_size=320, special_tokens=[EOT], show_progress=False,
+                            initial_alphabet=pre_tokenizers.ByteLevel.alphabet()),
+    )
+    p = tmp_path_factory.mktemp("hf-trained") / "tokenizer.json"
+    hf.save(str(p))
+    try:
+        tok = fastbpe.load(p)
+    except ValueError as e:
+        assert p.name in str(e) and "merge" in str(e), str(e)
+        return
+    assert tok.encode(text) == hf.encode(text).ids
