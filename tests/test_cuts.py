@@ -170,3 +170,64 @@ def test_next_safe_cut_contract():
     assert _fastbpe.next_safe_cut(b"ab<|e|>cd", 1, r"[^\n]*\n", ["<|e|>"], stream_start=True) == 2
     with pytest.raises(ValueError):
         _fastbpe.next_safe_cut(b"abc", 0, "(unclosed", [])
+
+
+# ----------------------------------------------------------------------------- empty matches
+# Issue 9 item 12: a pattern that can match the empty string drops text (`""` made encode return
+# []). Refused, with a ValueError that says so, everywhere a pattern is accepted.
+
+NULLABLE = ["", "a*", r"\s*", "(?:ab)?", "x{0,3}", "(?:)", "a|"]  # match "" anywhere
+LOOKAROUND = ["(?=a)", r"\b", r"(?!\S)"]  # empty matches where nothing before them matches
+
+
+def _with(alts: list[str], bad: str, at: int) -> str:
+    at = 0 if bad in LOOKAROUND else at  # first, so no earlier alternative shadows it
+    return "|".join([*alts[:at], bad, *alts[at:]])
+
+
+nullable_patterns = st.builds(
+    _with,
+    st.lists(st.sampled_from(ALTERNATIVES), max_size=3, unique=True),
+    st.sampled_from(NULLABLE + LOOKAROUND),
+    st.integers(0, 3),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(nullable_patterns)
+@example("")
+def test_empty_matching_patterns_are_refused_everywhere(tmp_path_factory, pattern):
+    src = tmp_path_factory.mktemp("nullable") / "c.txt"
+    src.write_text("some text\n", encoding="utf-8")
+    ranks = {bytes([i]): i for i in range(256)}
+    entry_points = {
+        "Tokenizer": lambda: fastbpe.Tokenizer(VOCAB, MERGES, [], pattern=pattern),
+        "Tokenizer.from_ranks": lambda: fastbpe.Tokenizer.from_ranks(ranks, {}, pattern=pattern),
+        "train": lambda: fastbpe.train(iter(["some text"]), 300, [], pattern=pattern),
+        "count_files": lambda: _fastbpe.count_files([str(src)], [], pattern),
+        "count_iter": lambda: _fastbpe.count_iter(iter(["x"]), [], pattern),
+        "next_safe_cut": lambda: _fastbpe.next_safe_cut(b"a b", 0, pattern, []),
+        "SafeCuts": lambda: _fastbpe.SafeCuts(pattern, []),
+    }
+    for name, call in entry_points.items():
+        with pytest.raises(ValueError, match="empty string") as info:
+            call()
+        assert repr(pattern)[1:-1] in str(info.value) or pattern == "", (name, info.value)
+
+
+def test_cli_refuses_an_empty_matching_pattern(tmp_path):
+    import subprocess
+    import sys
+
+    src = tmp_path / "c.txt"
+    src.write_text("some text\n", encoding="utf-8")
+    r = subprocess.run(
+        [sys.executable, "-m", "fastbpe", "train", "--vocab-size", "300", "--pattern", "a*",
+         "-o", str(tmp_path / "t.json"), "-q", str(src)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode != 0
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("fastbpe: error:"), r.stderr
+    assert "empty string" in lines[0], r.stderr
+    assert not (tmp_path / "t.json").exists()

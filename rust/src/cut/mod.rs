@@ -86,6 +86,8 @@ pub struct Cutter {
     specials: Vec<Vec<u8>>,
     /// Leftmost-longest, as the special-token matcher (`special.rs`) decides.
     automaton: Option<AhoCorasick>,
+    /// Every occurrence, overlapping ones included (for the straddle check).
+    overlapping: Option<AhoCorasick>,
     max_special_len: usize,
 }
 
@@ -97,23 +99,24 @@ impl Cutter {
             .filter(|t| !t.is_empty())
             .map(|t| t.as_bytes().to_vec())
             .collect();
-        let automaton = if specials.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .build(&specials)
-                    .map_err(|e| {
-                        Error::value(format!("cannot build special-token matcher: {e}"))
-                    })?,
-            )
+        let build = |kind: MatchKind| -> Result<Option<AhoCorasick>> {
+            if specials.is_empty() {
+                return Ok(None);
+            }
+            AhoCorasick::builder()
+                .match_kind(kind)
+                .build(&specials)
+                .map(Some)
+                .map_err(|e| Error::value(format!("cannot build special-token matcher: {e}")))
         };
+        let automaton = build(MatchKind::LeftmostLongest)?;
+        let overlapping = build(MatchKind::Standard)?;
         let max_special_len = specials.iter().map(|s| s.len()).max().unwrap_or(0);
         Ok(Cutter {
             rule,
             specials,
             automaton,
+            overlapping,
             max_special_len,
         })
     }
@@ -151,11 +154,27 @@ impl Cutter {
     /// Whether some special-token occurrence starts before `p` and ends after it.
     /// Bytes before `lo` are not looked at (the caller knows `lo` is a safe cut, so no occurrence
     /// that straddles `p` can start before it).
+    /// One overlapping scan of the `2 * longest - 2` bytes around `p` (not one comparison per
+    /// token: a tokenizer may have 20,000 special tokens).
     fn straddled(&self, buf: &[u8], lo: usize, p: usize) -> bool {
-        self.specials.iter().any(|t| {
-            let first = p.saturating_sub(t.len() - 1).max(lo);
-            (first..p).any(|s| buf.get(s..s + t.len()) == Some(t.as_slice()))
-        })
+        let Some(ac) = &self.overlapping else {
+            return false;
+        };
+        let a = p.saturating_sub(self.max_special_len - 1).max(lo);
+        let b = p.saturating_add(self.max_special_len - 1).min(buf.len());
+        if a >= p || b <= p {
+            return false;
+        }
+        let mut state = aho_corasick::automaton::OverlappingState::start();
+        let input = aho_corasick::Input::new(&buf[a..b]);
+        loop {
+            ac.find_overlapping(input.clone(), &mut state);
+            match state.get_match() {
+                None => return false,
+                Some(m) if a + m.start() < p && a + m.end() > p => return true,
+                Some(_) => {}
+            }
+        }
     }
 
     /// Whether the character that ends at `p` (exclusive) is valid UTF-8 and not whitespace.
@@ -288,16 +307,14 @@ impl Cutter {
 
     /// Decides a candidate (a special-token start, or else an ASCII whitespace byte) whose
     /// lookahead is in `buf` (or `buf` reaches the end of the input).
+    /// Cheap checks first: the character before, then straddling, then the pattern.
     fn is_cut_candidate(&self, buf: &[u8], lo: usize, p: usize, is_special: bool) -> bool {
-        if self.straddled(buf, lo, p) {
-            return false;
-        }
         if is_special {
-            return true;
+            return !self.straddled(buf, lo, p);
         }
         let after_non_space = Cutter::non_space_before(buf, lo, p);
         match &self.rule {
-            CutRule::Gpt2 => after_non_space,
+            CutRule::Gpt2 => after_non_space && !self.straddled(buf, lo, p),
             // Also the second byte of a whitespace run (the `\n` of `\r\n`), since patterns such
             // as `\w+\r?` take the `\r` with the word; at most two candidates per run keep the
             // verification cost bounded in long runs.
@@ -306,6 +323,7 @@ impl Cutter {
                     || (p >= lo + 2
                         && is_ascii_space(buf[p - 1])
                         && Cutter::non_space_before(buf, lo, p - 1)))
+                    && !self.straddled(buf, lo, p)
                     && verify::cut_keeps_pieces(self, pretok, buf, lo, p)
             }
             CutRule::SpecialOnly => false,
