@@ -78,3 +78,26 @@ def test_bad_utf8_in_a_stream_names_it_and_the_offset(tmp_path):
     finally:
         writer.join()
         os.close(r)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(texts, max_size=6))
+def test_count_iter_bytes_items_equal_str_items(docs):
+    """`count_iter(..., bytes_items=True)` (for callers holding raw UTF-8 blocks, fastbpe.shards)
+    counts exactly like the same texts as str."""
+    from fastbpe import _fastbpe
+
+    want = _fastbpe.count_iter(iter(docs), [EOT])
+    got = _fastbpe.count_iter(iter([d.encode() for d in docs]), [EOT], bytes_items=True)
+    assert dict(got.items()) == dict(want.items())
+
+
+def test_count_iter_bytes_items_check_utf8():
+    from fastbpe import _fastbpe
+
+    with pytest.raises(ValueError, match="training text 1: invalid UTF-8 at byte offset 3"):
+        _fastbpe.count_iter(iter([b"ok", b"bad\xff"]), [], bytes_items=True)
+    got = _fastbpe.count_iter(iter([b"bad\xff"]), [], errors="replace", bytes_items=True)
+    assert any(w.endswith("\ufffd".encode()) for w, _ in got.items())
+    with pytest.raises(TypeError, match="str"):  # without the flag, bytes stay refused
+        _fastbpe.count_iter(iter([b"ok"]), [])

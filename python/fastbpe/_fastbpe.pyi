@@ -118,6 +118,8 @@ def count_iter(
     errors: str = "strict",
     progress: bool = False,
     batch_bytes: int | None = None,
+    *,
+    bytes_items: bool = False,
 ) -> WordCounts: ...
 def train_from_counts(
     counts: WordCounts,

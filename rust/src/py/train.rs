@@ -271,7 +271,23 @@ fn count_files(
 
 /// One Python item -> a Rust String. Lone surrogates cannot be UTF-8: an error in strict mode, else
 /// replaced by U+FFFD the way tiktoken does (UTF-16 with surrogatepass, decoded with replace).
-fn item_to_string(item: &Bound<'_, PyAny>, index: usize, utf8: Utf8Mode) -> PyResult<String> {
+/// With `bytes_items`, a `bytes` item is UTF-8 text too (checked here, under the same `errors`
+/// rule), so a caller holding raw file blocks (`fastbpe.shards`) skips Python's decode and the
+/// re-encode of the str.
+fn item_to_string(
+    item: &Bound<'_, PyAny>,
+    index: usize,
+    utf8: Utf8Mode,
+    bytes_items: bool,
+) -> PyResult<String> {
+    if bytes_items {
+        if let Ok(b) = item.downcast::<PyBytes>() {
+            let context = format!("training text {index}");
+            return Ok(chunk::decode(b.as_bytes(), utf8, &context, 0)
+                .py_err()?
+                .into_owned());
+        }
+    }
     let s = item.downcast::<PyString>().map_err(|_| {
         PyTypeError::new_err(format!(
             "training texts must be str; item {index} is {}",
@@ -298,7 +314,7 @@ fn item_to_string(item: &Bound<'_, PyAny>, index: usize, utf8: Utf8Mode) -> PyRe
 /// pulled under the GIL while the previous batch is counted on the pool with the GIL released.
 /// At most three batches exist at once (one counting, one queued, one being pulled).
 #[pyfunction]
-#[pyo3(signature = (iterable, special_tokens, pattern=None, threads=None, chunk_size=None, errors="strict", progress=false, batch_bytes=None))]
+#[pyo3(signature = (iterable, special_tokens, pattern=None, threads=None, chunk_size=None, errors="strict", progress=false, batch_bytes=None, *, bytes_items=false))]
 #[allow(clippy::too_many_arguments)]
 fn count_iter(
     py: Python<'_>,
@@ -310,6 +326,7 @@ fn count_iter(
     errors: &str,
     progress: bool,
     batch_bytes: Option<usize>,
+    bytes_items: bool,
 ) -> PyResult<PyWordCounts> {
     let threads = thread_count(threads, "threads")?;
     let opts = count_options(special_tokens, pattern, threads, chunk_size, errors).py_err()?;
@@ -363,7 +380,7 @@ fn count_iter(
                             break;
                         }
                         Some(item) => {
-                            let s = item_to_string(&item?, index, opts_ref.utf8)?;
+                            let s = item_to_string(&item?, index, opts_ref.utf8, bytes_items)?;
                             index += 1;
                             bytes += s.len();
                             bytes_read += s.len() as u64;
