@@ -81,7 +81,14 @@ def encode_file(
     * `separator`: a token (e.g. `"<|endoftext|>"`) or id written between consecutive files.
     * `errors`: `"strict"` (invalid UTF-8 raises ValueError with the byte offset) or `"replace"`.
     * `progress`: a progress bar on stderr (default: when stderr is a terminal).
-    * `inputs` may include `"-"` for standard input.
+    * `inputs` may include `"-"` for standard input; FIFOs, `/dev/stdin` and `<(zcat x.gz)` are
+      read as streams (Ctrl-C works even while one is silent). A file that grows or shrinks while
+      it is read raises OSError naming it.
+    * `threads`: worker threads (None: all cores). `chunk_size`: bytes per parallel chunk
+      (default 1 MiB, at most 1 GiB); each chunk ends at the first safe cut after it
+      (rust/src/cut/README.md). An input with no safe cut for 256 MiB (no whitespace after a
+      non-space character and no special token, e.g. `/dev/zero`) raises ValueError; running
+      out of memory raises MemoryError; neither leaves a file behind.
     * `format`: ``"npy"``, ``"bin"``, ``"llmc"`` (llm.c / nanoGPT header) or ``"megatron"``
       (``PREFIX.bin`` + ``PREFIX.idx``), each with its document boundaries (`fastbpe.token_formats`);
       default: the plain token file named by `output`'s extension, no index.
