@@ -38,10 +38,18 @@ ALPHABET = [
 ]
 
 
+# GPT-2's pattern (the hand-written scanner) and a cl100k-style one (fancy-regex; the cut rule
+# verifies each candidate against it).
+PATTERNS = [
+    None,
+    r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+",
+]
+
+
 @functools.cache
-def tokenizer(specials: tuple[str, ...]) -> fastbpe.Tokenizer:
+def tokenizer(specials: tuple[str, ...], pattern: str | None = None) -> fastbpe.Tokenizer:
     text = "".join(ALPHABET) * 30
-    return fastbpe.train(iter([text, "a b ab ba aab"]), 300, list(specials))
+    return fastbpe.train(iter([text, "a b ab ba aab"]), 300, list(specials), pattern=pattern)
 
 
 texts = st.lists(
@@ -74,14 +82,16 @@ def small_blocks(monkeypatch):
     n=st.integers(1, 9),
     which=st.integers(0, len(SPECIAL_SETS) - 1),
     by_docs=st.booleans(),
+    pattern=st.sampled_from(PATTERNS),
 )
-def test_shards_equal_one_process(small_blocks, contents, n, which, by_docs):
+def test_shards_equal_one_process(small_blocks, contents, n, which, by_docs, pattern):
     specials = list(SPECIAL_SETS[which])
-    tok = tokenizer(SPECIAL_SETS[which])
+    tok = tokenizer(SPECIAL_SETS[which], pattern)
     with tempfile.TemporaryDirectory() as d:
         paths = write(d, contents)
-        plan = shards.plan(paths, n_shards=n, special_tokens=specials)
-        assert len(plan) == n and plan == shards.plan(paths, n_shards=n, special_tokens=specials)
+        plan = shards.plan(paths, n_shards=n, pattern=pattern, special_tokens=specials)
+        assert len(plan) == n
+        assert plan == shards.plan(paths, n_shards=n, pattern=pattern, special_tokens=specials)
         # Every byte exactly once, in order.
         covered = [(p.file_index, p.start, p.end) for s in plan for p in s.pieces]
         for i, path in enumerate(paths):
@@ -102,8 +112,8 @@ def test_shards_equal_one_process(small_blocks, contents, n, which, by_docs):
         # Counts: merged shards == the whole.
         merged = fastbpe.WordCounts()
         for s in plan:
-            merged.update(shards.count_shard(s, specials))
-        assert merged.items() == fastbpe.count_words(paths, specials).items()
+            merged.update(shards.count_shard(s, specials, pattern=pattern))
+        assert merged.items() == fastbpe.count_words(paths, specials, pattern=pattern).items()
         # Ids: shards concatenated == encode_file (separator between files included).
         whole = os.path.join(d, "whole.npy")
         sep = specials[0] if specials else None
