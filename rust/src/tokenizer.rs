@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::encode::{Bpe, RankedToken};
@@ -13,6 +12,7 @@ use crate::monitor::Monitor;
 use crate::pretokenize::Pretokenizer;
 use crate::special::{Segment, SpecialMatcher};
 
+mod batch;
 mod unstable;
 
 /// How much text `encode_cancellable` encodes between two looks at its monitor.
@@ -343,26 +343,6 @@ impl Tokenizer {
         let mut out = Vec::with_capacity(text.len() / 4 + 1);
         self.encode_into(text, allowed, &mut out)?;
         Ok(out)
-    }
-
-    /// Encodes many texts in parallel on `threads` threads (None: all cores). Stops with
-    /// `Error::Interrupted` soon after `monitor` is cancelled.
-    pub fn encode_batch<S: AsRef<str> + Sync>(
-        &self,
-        texts: &[S],
-        allowed: Allowed<'_>,
-        threads: Option<usize>,
-        monitor: &Monitor,
-    ) -> Result<Vec<Vec<u32>>> {
-        crate::parallel::install(threads, || {
-            texts
-                .par_iter()
-                .map(|t| {
-                    monitor.check()?;
-                    self.encode(t.as_ref(), allowed)
-                })
-                .collect()
-        })?
     }
 
     /// The first occurrence in `text` of one of the special tokens `names` (leftmost, longest).

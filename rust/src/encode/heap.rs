@@ -18,6 +18,12 @@ use super::{merged_id, Bpe, NO_MERGE};
 
 const NONE: u32 = u32::MAX;
 
+/// The merge loop looks at `cancel::requested` every this many pops: a 40 MB pre-token is one
+/// call that runs for seconds. A piece the piece cache may keep (at most `cache::LONG_MAX`
+/// bytes, so fewer pops) is never cut short, so no partial result is ever cached.
+const POLL_EVERY: usize = 4096;
+const _: () = assert!(super::cache::LONG_MAX < POLL_EVERY);
+
 /// A min-queue of keys; `push` may refuse a key (the merge then starts over with another queue).
 trait MergeQueue {
     fn push(&mut self, key: u64) -> bool;
@@ -82,7 +88,12 @@ fn merge_with(bpe: &Bpe, piece: &[u8], mut queue: impl MergeQueue, out: &mut Vec
             return false;
         }
     }
+    let mut pops = 0usize;
     while let Some(k) = queue.pop() {
+        pops += 1;
+        if pops.is_multiple_of(POLL_EVERY) && crate::cancel::requested() {
+            break; // Ctrl-C: the caller discards this piece's (partial) ids
+        }
         let p = (k & 0xFFFF_FFFF) as usize;
         if !alive[p] || next[p] == NONE {
             continue;
