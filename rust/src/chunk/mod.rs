@@ -309,8 +309,10 @@ impl FileChunks {
     ) -> Result<()> {
         let n = usize::try_from(range.end - range.start)
             .map_err(|_| Error::value("chunk too large for this platform"))?;
-        buf.clear();
-        try_reserve(buf, n, &self.path.display().to_string())?;
+        // No clear(): a reused buffer of the same size is overwritten by the read, not zeroed.
+        if n > buf.len() {
+            try_reserve(buf, n - buf.len(), &self.path.display().to_string())?;
+        }
         buf.resize(n, 0);
         file.read_exact_at(buf, range.start).map_err(|e| {
             if e.kind() == std::io::ErrorKind::UnexpectedEof {
