@@ -90,10 +90,14 @@ def runs_of(b: bytes) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _encode(tok: Any, text: str) -> tuple[list[int], list[bytes], set[int]]:
-    from .tokenizer import Tokenizer
+def _is_bpe(tok: Any) -> bool:
+    """A fastbpe `Tokenizer` (it has a Rust core with ranks), told apart structurally: this module
+    sits below `tokenizer` (whose `show`/`visualize` call it), so it must not import it."""
+    return hasattr(tok, "_core") and hasattr(tok, "special_tokens")
 
-    if isinstance(tok, Tokenizer):
+
+def _encode(tok: Any, text: str) -> tuple[list[int], list[bytes], set[int]]:
+    if _is_bpe(tok):
         ids = tok.encode(text, allowed_special="all")
         return ids, tok.decode_tokens_bytes(ids), set(tok.special_tokens.values())
     ids = tok.encode(text)
@@ -288,7 +292,6 @@ def render_html(
     """The HTML view of `text` under each tokenizer, one section each. `page=False` gives a
     fragment for Jupyter (same markup, CSS and script, scoped to one element)."""
     from .merge_history import MergeTable
-    from .tokenizer import Tokenizer
 
     _counter[0] += 1
     uid = f"fbv{os.getpid()}x{_counter[0]}"
@@ -296,7 +299,7 @@ def render_html(
     for k, tok in enumerate(toks):
         name = names[k] if names else getattr(tok, "name", "tokenizer")
         ps = pieces(tok, text)
-        table = MergeTable(tok) if isinstance(tok, Tokenizer) else None
+        table = MergeTable(tok) if _is_bpe(tok) else None
         infos: dict[str, Any] = {}
         spans = []
         for n, p in enumerate(ps):
