@@ -9,8 +9,29 @@
 //! the two parts' ids, which `PairTable` stores for every split of every ranked token into two
 //! ranked tokens. Looking up a u64 key replaces hashing byte strings in the hot loop.
 //!
-//! Performance notes (2 cores, English prose, see benches/):
-//! - Most GPT-2 pieces are whole tokens: one hash lookup of the piece's bytes settles them.
+//! Performance notes (issue 10; instruction counts by `valgrind --tool=callgrind` on the busy
+//! 2-core machine, per byte of one `encode_ordinary` call from Python on 1 MB of GPT-2 text:
+//! Python documentation / libreoffice help in ~30 languages / Python stdlib; wall-clock tables in
+//! docs/encoding.md):
+//! - Where the time went before (perf record, 5 MB each): the short-piece merge 24-38%, the
+//!   whole-piece hash lookup and its `memcmp` 20-26%, handing ids to Python 8-10%, the scanner
+//!   only ~4% (it is inlined into the piece loop). 134 / 162 / 120 instructions a byte.
+//! - Kept: whole-piece lookup of pieces <= 16 bytes as two integers in a flat table
+//!   (`short_key.rs`) + a per-thread piece cache (`cache.rs`: direct-mapped for short pieces, a
+//!   bounded map for 17-512-byte ones, which were a third of all work on documentation text:
+//!   `=====` underlines) + short-piece arrays sized to the piece: 66 / 68 / 73 (repeated text;
+//!   75 / 140 / 86 on new 1 MB slices of the real corpora).
+//! - Kept: pair table as a flat open-addressing map hashed by one multiply, and a direct
+//!   256 x 256 table for every piece's first (byte + byte) round (`pair_map.rs`): multilingual
+//!   140 -> 126, English 75 -> 73, code 86 -> 83.
+//! - Kept: long pieces grouped by rank (`rank_queue.rs`) instead of a radix heap, whose pops
+//!   moved each key down up to 64 buckets: `"a" * 100_000` 20 -> 7 ms, 1M digits 0.50 -> 0.25 s.
+//! - Dropped: a tournament tree (min in O(log n) per merge) for 17-127-byte pieces: 8.7K
+//!   instructions a piece against the linear scan's 8.0K (the pair lookups dominate, not the scan).
+//! - Not tried for lack of time: rust-gems' linear backtracking encoder (wordchipper is still 4-8x
+//!   faster on `"a" * 100_000`); it needs every GPT-2 token reachable by BPE from its own bytes.
+//! - What is left (English, per byte): scanner ~13, piece lookups and cache ~20, merges of new
+//!   pieces ~10-30, Python list ~14, UTF-8 copy of non-ASCII `str` by Python ~12.
 //! - Short pieces (< LONG_PIECE bytes) use a linear scan for the minimum over a small array
 //!   (`small.rs`); long pieces use a priority queue with lazy invalidation (`heap.rs`): a rank
 //!   queue while merge ranks only grow (BPE-trained vocabularies), else a binary heap, so
