@@ -12,7 +12,7 @@
 //! never waits on a registry lock that a parent thread held at the fork).
 //!
 //! Pools are cached per thread count, so `encode_batch(num_threads=8)` does not spawn threads per
-//! call; at most [`CACHED_POOLS`] are kept (least recently used first out), so a caller that passes
+//! call; at most `CACHED_POOLS` are kept (least recently used first out), so a caller that passes
 //! many distinct counts cannot pile up threads: a dropped pool's threads exit once its last user
 //! is done.
 
