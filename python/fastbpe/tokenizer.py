@@ -579,7 +579,9 @@ class Tokenizer:
 
     def decode_bytes(self, tokens: Sequence[int]) -> bytes:
         """Concatenated bytes of the tokens."""
-        return bytes(self._core.decode_bytes(_check_ids(tokens)))
+        # The core reads lists and numpy arrays in place and checks the ids as `_check_ids`
+        # does (rust/src/py/ids_in.rs): no Python list in between (issue 9.21).
+        return bytes(self._core.decode_bytes(tokens))
 
     def decode(self, tokens: Sequence[int], errors: str = "replace") -> str:
         """Decodes to str; invalid UTF-8 becomes U+FFFD (pass errors="strict" to raise)."""
