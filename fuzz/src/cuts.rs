@@ -80,7 +80,7 @@ pub fn cuts(data: &[u8]) {
     let specials: Vec<String> = SPECIALS
         .iter()
         .enumerate()
-        .filter(|(i, _)| (*mask as u32 * 0x9E37 >> i) & 1 == 1)
+        .filter(|(i, _)| ((*mask as u32 * 0x9E37) >> i) & 1 == 1)
         .map(|(_, s)| s.to_string())
         .collect();
     let chunk_size = 1 + (*size as usize % 48);
@@ -94,26 +94,41 @@ pub fn cuts(data: &[u8]) {
     let whole = tok.encode(&text, Allowed::All).expect("encode");
     let cutter = Cutter::for_pretokenizer(&specials, tok.pretokenizer()).expect("cutter");
     let encode = |part: &[u8]| {
-        tok.encode(std::str::from_utf8(part).expect("cuts fall on char boundaries"), Allowed::All)
-            .expect("encode")
+        tok.encode(
+            std::str::from_utf8(part).expect("cuts fall on char boundaries"),
+            Allowed::All,
+        )
+        .expect("encode")
     };
     let bytes = text.as_bytes();
-    let why = |what: &str| format!("{what}: pattern {pattern:?} specials {specials:?} text {text:?}");
+    let why =
+        |what: &str| format!("{what}: pattern {pattern:?} specials {specials:?} text {text:?}");
 
     // encode_file / training on streams: ChunkReader.
     let mut ids = Vec::new();
     for chunk in ChunkReader::new(bytes, cutter.clone(), chunk_size, "fuzz") {
         ids.extend(encode(&chunk.expect("read").data));
     }
-    assert_eq!(ids, whole, "{}", why(&format!("ChunkReader at chunk size {chunk_size}")));
+    assert_eq!(
+        ids,
+        whole,
+        "{}",
+        why(&format!("ChunkReader at chunk size {chunk_size}"))
+    );
 
     // Training on files: FileChunks.
-    let plan = FileChunks::plan("fuzz", bytes, bytes.len() as u64, chunk_size, &cutter).expect("plan");
+    let plan =
+        FileChunks::plan("fuzz", bytes, bytes.len() as u64, chunk_size, &cutter).expect("plan");
     let ids: Vec<u32> = plan
         .ranges()
         .flat_map(|r| encode(&bytes[r.start as usize..r.end as usize]))
         .collect();
-    assert_eq!(ids, whole, "{}", why(&format!("FileChunks at chunk size {chunk_size}")));
+    assert_eq!(
+        ids,
+        whole,
+        "{}",
+        why(&format!("FileChunks at chunk size {chunk_size}"))
+    );
 
     // encode_iterable: the stream arrives in pieces; after each, cut at the last safe cut.
     let mut points: Vec<usize> = split_bytes
@@ -124,7 +139,9 @@ pub fn cuts(data: &[u8]) {
     let (mut ids, mut start) = (Vec::new(), 0usize);
     for &end in points.iter().chain(std::iter::once(&bytes.len())) {
         // A piece of a Python str ends on a character boundary.
-        let end = (end..=bytes.len()).find(|&e| text.is_char_boundary(e)).unwrap_or(bytes.len());
+        let end = (end..=bytes.len())
+            .find(|&e| text.is_char_boundary(e))
+            .unwrap_or(bytes.len());
         if end <= start {
             continue;
         }
@@ -134,7 +151,12 @@ pub fn cuts(data: &[u8]) {
         }
     }
     ids.extend(encode(&bytes[start..]));
-    assert_eq!(ids, whole, "{}", why(&format!("stream split at {points:?}")));
+    assert_eq!(
+        ids,
+        whole,
+        "{}",
+        why(&format!("stream split at {points:?}"))
+    );
 
     // Shards at next_safe_cut, each boundary decided from a window of the stream; the same
     // boundary from a wider window (locality).
@@ -147,7 +169,8 @@ pub fn cuts(data: &[u8]) {
             let mut m = 64;
             loop {
                 let hi = (x + m + extra).min(bytes.len());
-                let got = next_safe_cut(&cutter, &bytes[lo..hi], x - lo, lo == 0, hi == bytes.len());
+                let got =
+                    next_safe_cut(&cutter, &bytes[lo..hi], x - lo, lo == 0, hi == bytes.len());
                 if let Some(p) = got {
                     return lo + p;
                 }
@@ -155,7 +178,12 @@ pub fn cuts(data: &[u8]) {
             }
         };
         let b = decide(lo, 0);
-        assert_eq!(b, decide(lo.saturating_sub(7), 13), "{}", why(&format!("boundary at {x}")));
+        assert_eq!(
+            b,
+            decide(lo.saturating_sub(7), 13),
+            "{}",
+            why(&format!("boundary at {x}"))
+        );
         let b = b.max(*bounds.last().unwrap_or(&0));
         if b > *bounds.last().unwrap_or(&0) {
             bounds.push(b);

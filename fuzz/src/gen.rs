@@ -11,6 +11,7 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
+    #[allow(clippy::should_implement_trait)] // a generator, not an Iterator (never ends)
     pub fn next(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
