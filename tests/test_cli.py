@@ -438,3 +438,12 @@ def test_bad_paths_are_one_line_before_any_output(tmp_path):
     for args, match in cases:
         fails(*args, match=match)  # one line, no traceback, nothing on stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_train_reads_standard_input(tmp_path):
+    text = ("low lower lowest newer wider " * 200).encode()
+    src = tmp_path / "c.txt"
+    src.write_bytes(text)
+    ok("train", "-", "--vocab-size", "270", "-q", "-o", tmp_path / "stdin.json", input=text)
+    ok("train", src, "--vocab-size", "270", "-q", "-o", tmp_path / "file.json")
+    assert load(tmp_path / "stdin.json").merges == load(tmp_path / "file.json").merges

@@ -215,7 +215,7 @@ def _as_paths(source: object) -> list[str] | None:
             )
         return None
     for p in paths:
-        if not os.path.lexists(p):
+        if p != "-" and not os.path.lexists(p):  # "-": standard input, read as a stream
             raise _missing_path_error(p)
     return paths
 
@@ -270,8 +270,16 @@ def train_from_counts(
         counts, vocab_size, special_tokens, min_frequency, threads, progress
     )
     if short:
-        warnings.warn(short, ShortVocabularyWarning, stacklevel=2)
+        _warn_short(short, progress)
     return vocab, merges
+
+
+def _warn_short(short: str, progress: bool | None) -> None:
+    """The short-vocabulary warning: always a `ShortVocabularyWarning` (pointing at the caller of
+    the public function); with progress shown, also a line on stderr after the progress lines."""
+    warnings.warn(short, ShortVocabularyWarning, stacklevel=3)
+    if _show_progress(progress):
+        print(f"fastbpe: warning: {short}", file=sys.stderr)
 
 
 def _merge(
@@ -376,7 +384,7 @@ def train_bpe(
         _chunk_size,
     )
     if short:
-        warnings.warn(short, ShortVocabularyWarning, stacklevel=2)
+        _warn_short(short, progress)
     return vocab, merges
 
 
@@ -423,5 +431,5 @@ def train(
         _chunk_size,
     )
     if short:
-        warnings.warn(short, ShortVocabularyWarning, stacklevel=2)
+        _warn_short(short, progress)
     return Tokenizer(vocab, merges, specials or None, pattern=pattern)

@@ -38,7 +38,10 @@ def run(args: argparse.Namespace) -> int:
     secs = time.perf_counter() - start
     for w in caught:
         if issubclass(w.category, ShortVocabularyWarning):
-            c.warn(str(w.message))  # even with --quiet: the result is not what was asked for
+            # Even with --quiet: the result is not what was asked for. With progress shown,
+            # train() has printed this line after the progress lines already.
+            if not c.progress(args):
+                c.warn(str(w.message))
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     save(tok, path, format=fmt)  # type: ignore[arg-type]
