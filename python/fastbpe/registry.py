@@ -22,10 +22,10 @@ import hashlib
 import os
 import tempfile
 import threading
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import _fastbpe
 from .encoding import Encoding
 from .patterns import CL100K_PATTERN, O200K_PATTERN, R50K_PATTERN
 from .tokenizer import StrPath
@@ -261,19 +261,15 @@ def _download(f: VocabFile, problems: _Problems) -> bytes | None:
 
 
 def _store(f: VocabFile, data: bytes, *, strict: bool) -> None:
-    """Writes a verified file into the cache under a unique temporary name, then renames. Like
+    """Writes a verified file into the cache, atomically (the one home for that:
+    `_fastbpe.write_file_atomic`, a temporary name unique to the call, then a rename). Like
     tiktoken, a failure to write the default cache is ignored; a user-chosen one raises."""
     p = f.cache_path()
     if p is None:
         return
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_name(f"{p.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, p)
-        finally:
-            tmp.unlink(missing_ok=True)
+        _fastbpe.write_file_atomic(os.fspath(p), data)
     except OSError:
         if strict:
             raise
