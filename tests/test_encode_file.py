@@ -432,7 +432,12 @@ def test_chunk_size_limits(tmp_path, gpt2_fastbpe):
         print("tokens", r.tokens)
         """
     )
-    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    # One malloc arena: per-thread arenas reserve 64 MiB of address space each, which would eat
+    # the headroom and make the result depend on the allocator, not on fastbpe.
+    env = {**os.environ, "MALLOC_ARENA_MAX": "1"}
+    r = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "tokens 3" in r.stdout
 
@@ -455,7 +460,12 @@ def test_out_of_memory_is_memory_error_and_leaves_nothing(tmp_path, gpt2_files):
             print("MemoryError", e)
         """
     )
-    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    # One malloc arena: per-thread arenas reserve 64 MiB of address space each, which would eat
+    # the headroom and make the result depend on the allocator, not on fastbpe.
+    env = {**os.environ, "MALLOC_ARENA_MAX": "1"}
+    r = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env
+    )
     assert r.returncode == 0, f"rc {r.returncode}: {r.stderr[-2000:]}"
     assert "MemoryError" in r.stdout and "/dev/zero" in r.stdout, r.stdout + r.stderr[-2000:]
     assert os.listdir(out_dir) == []
