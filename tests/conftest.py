@@ -241,6 +241,50 @@ def seed_tiktoken_cache(files: dict[str, Path]) -> Path:
     return cache
 
 
+# ----------------------------------------------------------------------------- other encodings
+
+
+def other_encoding_files(r50k: Path) -> dict[str, bytes]:
+    """tiktoken's p50k/cl100k/o200k files, made without a download where that is exact: p50k_base
+    is r50k_base plus 24 runs of spaces (2..25 of them, ranks 50257..50280); cl100k_base and
+    o200k_base ship gzipped, byte for byte, in the `bpe-openai` wheel (test extra). Each is
+    returned only when it has tiktoken's pinned SHA-256; the tests of the real files are reported
+    as skipped when one is missing."""
+    import gzip
+
+    from fastbpe import registry
+
+    made: dict[str, bytes] = {}
+    extra = b"".join(
+        base64.b64encode(b" " * n) + b" " + str(50257 + n - 2).encode() + b"\n"
+        for n in range(2, 26)
+    )
+    made[registry.P50K_FILE.url] = r50k.read_bytes() + extra
+    import importlib.util
+
+    spec = importlib.util.find_spec("bpe_openai")  # its data files, without importing it
+    for where in (spec.submodule_search_locations or []) if spec else []:
+        for f in (registry.CL100K_FILE, registry.O200K_FILE):
+            gz = Path(where) / "data" / f"{f.name}.gz"
+            if gz.is_file():
+                made[f.url] = gzip.decompress(gz.read_bytes())
+    pinned = {
+        f.url: f.sha256 for f in (registry.P50K_FILE, registry.CL100K_FILE, registry.O200K_FILE)
+    }
+    return {url: d for url, d in made.items() if hashlib.sha256(d).hexdigest() == pinned[url]}
+
+
+def seed_other_encodings(cache: Path, r50k: Path) -> None:
+    """Puts the files `other_encoding_files` can make into the tests' own tiktoken cache (never
+    into a user's cache)."""
+    if cache != test_cache_root() / "tiktoken-cache":
+        return
+    for url, data in other_encoding_files(r50k).items():
+        dest = cache / _sha1(url)
+        if not (dest.is_file() and dest.stat().st_size == len(data)):
+            _write_atomic(dest, data)
+
+
 _located: dict[str, Path] | None = None
 _locate_error: BaseException | None = None
 
@@ -250,7 +294,9 @@ def gpt2_files_or_raise() -> dict[str, Path]:
     if _located is None and _locate_error is None:
         try:
             files = locate_gpt2_files()
-            os.environ["TIKTOKEN_CACHE_DIR"] = str(seed_tiktoken_cache(files))
+            cache = seed_tiktoken_cache(files)
+            seed_other_encodings(cache, files["r50k_base.tiktoken"])
+            os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
             _located = files
         except BaseException as e:  # remembered, so every test that needs the files fails
             _locate_error = e

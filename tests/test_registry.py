@@ -5,7 +5,8 @@ offline, an error that says what was wrong with which file and how to supply it.
 
 The real cl100k/o200k/p50k files are not downloaded by the tests: each encoding is run with its
 own pattern and special tokens over GPT-2's ranks, served from a temporary cache; the real files
-are compared with tiktoken only when they are in the cache already (else that test is reported as
+(made offline by conftest.py: p50k from GPT-2's, cl100k/o200k from the bpe-openai wheel, all
+hash-checked) are compared with tiktoken when they are in the cache (else that test is reported as
 skipped, with the reason)."""
 
 from __future__ import annotations
