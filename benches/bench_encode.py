@@ -10,11 +10,12 @@ only: it ships only those), kitoken, and Hugging Face tokenizers (`--tools` to a
 
 What it measures (MB = 10^6 bytes of UTF-8 input):
   1. single thread `encode_ordinary` on one long text: English, multilingual text, code;
-  2. batch: a corpus's documents and its lines, at 1 and 2 threads where the tool can be told
-     (fastbpe/tiktoken/bpe-openai `num_threads`); tokie, splintr, wordchipper and kitoken batch
-     on their own pool over all cores, so they appear in the all-cores rows only;
+  2. short calls: one 40-character sentence, calls per second;
   3. long single pieces, each tool in a forked child with a time limit;
-  4. short calls: one 40-character sentence, calls per second;
+  4. batch: a corpus's documents and its lines, at 1 and 2 threads where the tool can be told
+     (fastbpe/tiktoken/bpe-openai `num_threads`); tokie, splintr, wordchipper and kitoken batch
+     on their own pool over all cores, so they appear in the all-cores rows only (batch runs
+     last: after some peers' batches, single-threaded calls in the same process ran slower);
   5. the goals of issue 10 as ratios, from the numbers above.
 
 Ids are checked equal to tiktoken's before anything is timed. Each timing is the median of
@@ -331,22 +332,37 @@ def corpora(args) -> dict[str, tuple[list[str], str]]:
 # ----------------------------------------------------------------------------- timing
 
 
+class IdsDiffer(Exception):
+    """A tool's output in a timed round differed from tiktoken's."""
+
+
 def timed_rounds(
     fns: dict[str, Callable[[int], object]],
     rounds: int,
     clock,
     check: Callable[[str, int, object], None],
+    bad: dict[str, str] | None = None,
 ) -> dict[str, float]:
     """Median time of each fn over rounds 1..rounds, tools interleaved within a round;
-    `fn(r)` works on round r's input and `check(tool, r, result)` verifies its output."""
+    `fn(r)` works on round r's input and `check(tool, r, result)` verifies its output (raising
+    IdsDiffer). A tool that fails a check is timed no further and left out of the result, with
+    the reason in `bad`."""
     times: dict[str, list[float]] = {k: [] for k in fns}
+    failed: set[str] = set()
     for r in range(1, rounds + 1):
         for k, fn in fns.items():
+            if k in failed:
+                continue
             t0 = clock()
             got = fn(r)
             times[k].append(clock() - t0)
-            check(k, r, got)
-    return {k: statistics.median(v) for k, v in times.items()}
+            try:
+                check(k, r, got)
+            except IdsDiffer as e:
+                failed.add(k)
+                if bad is not None:
+                    bad[k] = str(e)
+    return {k: statistics.median(v) for k, v in times.items() if k not in failed}
 
 
 def first_difference(got: list[int], want: list[int]) -> str:
@@ -496,7 +512,7 @@ def main() -> None:
     def checker(label: str, wants: list[object]) -> Callable[[str, int, object], None]:
         def check(tool: str, r: int, got: object) -> None:
             if got != wants[r]:
-                raise SystemExit(f"{label}: {tool} gave other ids than tiktoken in round {r}")
+                raise IdsDiffer(f"ids differ from tiktoken's on round {r}'s text")
 
         return check
 
@@ -521,7 +537,9 @@ def main() -> None:
                     continue
                 fns[tool] = lambda r, t=t, sl=slices: t.one(sl[r])
             n_bytes = statistics.median(len(t.encode()) for t in slices[1:])
-            sec = timed_rounds(fns, rounds, clock, checker(name, wants))
+            bad: dict[str, str] = {}
+            sec = timed_rounds(fns, rounds, clock, checker(name, wants), bad)
+            notes += [f"{tool}: {why}" for tool, why in bad.items()]
             single[name] = {k: mbps(n_bytes, v) for k, v in sec.items()}
             cells = [f"{single[name][k]:.1f}" if k in sec else "ids differ" for k in names]
             others = [v for k, v in single[name].items() if k != "fastbpe"]
@@ -535,7 +553,56 @@ def main() -> None:
                 emit(f"\n> {name}, {n}\n")
         emit()
 
-    # 2. batch
+    # 2. short calls
+    short_res: dict[str, float] = {}
+    if "short" not in skip:
+        sentence = "The quick brown fox jumps over the lazy dog."[:40]
+        want = tools["tiktoken"].one(sentence)
+        fns = {}
+        for tool, t in tools.items():
+            if t.one(sentence) == want:
+                fns[tool] = lambda r, t=t: [t.one(sentence) for _ in range(20_000)][0]
+        sec = timed_rounds(
+            fns, rounds, time.perf_counter, checker("short calls", [want] * (rounds + 1))
+        )
+        short_res = {k: 20_000 / s for k, s in sec.items()}
+        emit(f"### Short calls: `encode_ordinary({sentence!r})` (calls per second, median)")
+        emit()
+        emit("| " + " | ".join(names) + " |")
+        emit("|---" * len(names) + "|")
+        emit(
+            "| "
+            + " | ".join(f"{short_res[k]:,.0f}" if k in short_res else "ids differ" for k in names)
+            + " |"
+        )
+        emit()
+
+    # 3. long pieces
+    long_res: dict[str, dict[str, float]] = {}
+    if "long" not in skip:
+        emit(f"### Long single pieces, one call each (seconds; limit {args.limit:.0f} s)")
+        emit()
+        emit("| input | " + " | ".join(names) + " |")
+        emit("|---" * (1 + len(names)) + "|")
+        for label, fn in LONG_PIECES.items():
+            res = {tool: run_isolated(tool, fn, args.limit) for tool in names}
+            ref = res["tiktoken"]
+            cells = []
+            long_res[label] = {}
+            for tool in names:
+                r = res[tool]
+                if isinstance(r[0], str):
+                    cells.append(r[1] if r[0] == "timeout" else f"error: {r[1][:60]}")
+                elif not isinstance(ref[0], str) and r[2] != ref[2]:
+                    cells.append(f"{r[0]:.3f} (ids differ)")
+                else:
+                    cells.append(f"{r[0]:.3f}")
+                    long_res[label][tool] = r[0]
+            emit(f"| `{label}` | " + " | ".join(cells) + " |")
+        emit()
+
+    # 4. batch (last: some peers' thread pools keep running after a batch and slowed the
+    # single-threaded sections that came after them by up to 25x on 2 cores)
     if "batch" not in skip:
         emit(f"### Batch encoding (MB/s, wall clock, median of {rounds} rounds, each on new text)")
         emit()
@@ -574,7 +641,11 @@ def main() -> None:
                         fns[tool] = lambda r, t=t, bs=batches, k=k: t.batch(bs[r], k)
                     if not fns:
                         continue
-                    sec = timed_rounds(fns, rounds, time.perf_counter, checker(label, wants))
+                    bad = {}
+                    sec = timed_rounds(fns, rounds, time.perf_counter, checker(label, wants), bad)
+                    for tool, why in bad.items():
+                        ok.pop(tool, None)
+                        emit(f"\n> {label}: {tool} {why}\n")
                     for tool, v in sec.items():
                         res[(tool, n)] = mbps(n_bytes, v)
                     cells = [
@@ -583,54 +654,6 @@ def main() -> None:
                     ]
                     emit(f"| {label} | {n} | " + " | ".join(cells) + " |")
                 batch_res[label] = res
-        emit()
-
-    # 3. long pieces
-    long_res: dict[str, dict[str, float]] = {}
-    if "long" not in skip:
-        emit(f"### Long single pieces, one call each (seconds; limit {args.limit:.0f} s)")
-        emit()
-        emit("| input | " + " | ".join(names) + " |")
-        emit("|---" * (1 + len(names)) + "|")
-        for label, fn in LONG_PIECES.items():
-            res = {tool: run_isolated(tool, fn, args.limit) for tool in names}
-            ref = res["tiktoken"]
-            cells = []
-            long_res[label] = {}
-            for tool in names:
-                r = res[tool]
-                if isinstance(r[0], str):
-                    cells.append(r[1] if r[0] == "timeout" else f"error: {r[1][:60]}")
-                elif not isinstance(ref[0], str) and r[2] != ref[2]:
-                    cells.append(f"{r[0]:.3f} (ids differ)")
-                else:
-                    cells.append(f"{r[0]:.3f}")
-                    long_res[label][tool] = r[0]
-            emit(f"| `{label}` | " + " | ".join(cells) + " |")
-        emit()
-
-    # 4. short calls
-    short_res: dict[str, float] = {}
-    if "short" not in skip:
-        sentence = "The quick brown fox jumps over the lazy dog."[:40]
-        want = tools["tiktoken"].one(sentence)
-        fns = {}
-        for tool, t in tools.items():
-            if t.one(sentence) == want:
-                fns[tool] = lambda r, t=t: [t.one(sentence) for _ in range(20_000)][0]
-        sec = timed_rounds(
-            fns, rounds, time.perf_counter, checker("short calls", [want] * (rounds + 1))
-        )
-        short_res = {k: 20_000 / s for k, s in sec.items()}
-        emit(f"### Short calls: `encode_ordinary({sentence!r})` (calls per second, median)")
-        emit()
-        emit("| " + " | ".join(names) + " |")
-        emit("|---" * len(names) + "|")
-        emit(
-            "| "
-            + " | ".join(f"{short_res[k]:,.0f}" if k in short_res else "ids differ" for k in names)
-            + " |"
-        )
         emit()
 
     # 5. goals
