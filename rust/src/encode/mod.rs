@@ -6,7 +6,7 @@
 //! Correctness of working on ids instead of byte strings: every part of a piece is always a ranked
 //! token (parts start as single bytes, and a merge only happens when the concatenation is ranked),
 //! and bytes -> ranked token is one to one. So "rank of concat(part_i, part_i+1)" is a function of
-//! the two parts' ids, which `PairTable` stores for every split of every ranked token into two
+//! the two parts' ids, which the pair table (`pair_map.rs`) stores for every split of every ranked token into two
 //! ranked tokens. Looking up a u64 key replaces hashing byte strings in the hot loop.
 //!
 //! Performance notes (issue 10; instruction counts by `valgrind --tool=callgrind` on the busy
