@@ -4,7 +4,7 @@
 //! Printable Latin-1 bytes (`!`..`~`, `¡`..`¬`, `®`..`ÿ`) map to themselves; the other 68 bytes map,
 //! in byte order, to U+0100, U+0101, ...
 
-use std::sync::OnceLock;
+use crate::fork_safe::RaceOnce;
 
 fn is_printable_byte(b: u8) -> bool {
     (b'!'..=b'~').contains(&b) || (0xA1..=0xAC).contains(&b) || (0xAE..=0xFF).contains(&b)
@@ -12,7 +12,8 @@ fn is_printable_byte(b: u8) -> bool {
 
 /// byte -> char.
 pub fn byte_to_char() -> &'static [char; 256] {
-    static TABLE: OnceLock<[char; 256]> = OnceLock::new();
+    // RaceOnce, not OnceLock: a child forked while another thread builds the table must not block.
+    static TABLE: RaceOnce<[char; 256]> = RaceOnce::new();
     TABLE.get_or_init(|| {
         let mut table = ['\0'; 256];
         let mut next = 0x100u32;
