@@ -69,6 +69,9 @@ mod tests {
     #[test]
     fn internal_errors_say_it_is_a_bug() {
         let e = Error::internal("the writer thread panicked").to_string();
-        assert!(e.contains("the writer thread panicked") && e.contains("please report"), "{e}");
+        assert!(
+            e.contains("the writer thread panicked") && e.contains("please report"),
+            "{e}"
+        );
     }
 }

@@ -25,7 +25,7 @@
 //! The three tables are equally fast within noise, so the smallest wins (it also leaves cache to the
 //! BPE ranks that run next). Binary search is 2-3x slower on non-ASCII text.
 
-use std::sync::OnceLock;
+use crate::fork_safe::RaceOnce;
 
 use regex_syntax::hir::{Class, HirKind};
 
@@ -140,7 +140,8 @@ impl ClassTable {
 /// The shared class table, built on first use (a few milliseconds).
 #[inline]
 pub fn table() -> &'static ClassTable {
-    static TABLE: OnceLock<ClassTable> = OnceLock::new();
+    // RaceOnce, not OnceLock: a child forked while another thread builds the table must not block.
+    static TABLE: RaceOnce<ClassTable> = RaceOnce::new();
     TABLE.get_or_init(ClassTable::build)
 }
 

@@ -239,7 +239,10 @@ impl CoreTokenizer {
         let ids = read_ids(ids)?;
         let list = PyList::empty(py);
         for i in 0..ids.len() {
-            list.append(PyBytes::new(py, self.inner.token_bytes(ids.get(i)).py_err()?))?;
+            list.append(PyBytes::new(
+                py,
+                self.inner.token_bytes(ids.get(i)).py_err()?,
+            ))?;
         }
         Ok(list)
     }
