@@ -37,8 +37,8 @@ class SpecialRule(NamedTuple):
     regex_failure: Failure | None  # step 3's regex, met once there is a text
     disallowed: re.Pattern[str] | None
     late: Failure | None  # step 4, after a text passed the search
-    all_allowed: bool
-    allowed: list[str]
+    # The core's one spelling of the policy: None = every special token, else only these.
+    allowed: list[str] | None
 
 
 def special_rule(
@@ -77,7 +77,7 @@ def special_rule(
         else:
             regex = _disallowed_regex(tokens)
     late: Failure | None = None
-    all_allowed, allowed_list = False, []
+    allowed_list: list[str] | None = []
     if not isinstance(allowed, (set, frozenset)):
         late = (
             TypeError,
@@ -93,8 +93,8 @@ def special_rule(
     else:
         # Names in `allowed_special` that are not special tokens are ignored, as in tiktoken.
         hits = specials & allowed
-        all_allowed, allowed_list = bool(specials) and hits == specials, sorted(hits)
-    return SpecialRule(early, regex_failure, regex, late, all_allowed, allowed_list)
+        allowed_list = None if specials and hits == specials else sorted(hits)
+    return SpecialRule(early, regex_failure, regex, late, allowed_list)
 
 
 @functools.lru_cache(maxsize=64)

@@ -352,16 +352,16 @@ class Tokenizer:
         disallowed_special: object,
         *extra: Any,
     ) -> _T:
-        """`core_method(text, all_allowed, allowed, *extra)` under tiktoken's special-token rules,
+        """`core_method(text, allowed, *extra)` under tiktoken's special-token rules,
         with lone surrogates made U+FFFD as tiktoken does."""
         rule = self._special_rule(allowed_special, disallowed_special, False)
         if rule.early is not None:
             args.fail(rule.early)
         text = self._checked_text(rule, text)
         try:
-            return core_method(text, rule.all_allowed, rule.allowed, *extra)
+            return core_method(text, rule.allowed, *extra)
         except UnicodeEncodeError:
-            return core_method(fix_surrogates(text), rule.all_allowed, rule.allowed, *extra)
+            return core_method(fix_surrogates(text), rule.allowed, *extra)
 
     def encode(
         self,
@@ -439,31 +439,30 @@ class Tokenizer:
         )
         if not texts:
             return []
-        return self._batch(self._core.encode_batch, texts, rule.all_allowed, rule.allowed, threads)
+        return self._batch(self._core.encode_batch, texts, rule.allowed, threads)
 
     def encode_ordinary_batch(
         self, text: list[str], *, num_threads: int | None = None
     ) -> list[list[int]]:
         """Encodes many texts in parallel, special-token text as ordinary text."""
         threads = args.num_threads(num_threads)
-        return self._batch(self._core.encode_batch, _check_texts(text), False, [], threads)
+        return self._batch(self._core.encode_batch, _check_texts(text), [], threads)
 
     def _batch(
         self,
         core_method: Callable[..., _T],
         texts: list[str],
-        all_allowed: bool,
-        allowed: list[str],
+        allowed: list[str] | None,
         num_threads: int | None,
         *extra: Any,
     ) -> _T:
-        """`core_method(texts, all_allowed, allowed, num_threads, *extra)`, with lone surrogates
+        """`core_method(texts, allowed, num_threads, *extra)` (`allowed`: None = every special token), with lone surrogates
         made U+FFFD as tiktoken does."""
         try:
-            return core_method(texts, all_allowed, allowed, num_threads, *extra)
+            return core_method(texts, allowed, num_threads, *extra)
         except UnicodeEncodeError:
             fixed = [fix_surrogates(t) for t in texts]
-            return core_method(fixed, all_allowed, allowed, num_threads, *extra)
+            return core_method(fixed, allowed, num_threads, *extra)
 
     @property
     def numpy_dtype(self) -> Any:
@@ -516,7 +515,6 @@ class Tokenizer:
         ids, offsets = self._batch(
             self._core.encode_batch_to_buffers,
             texts,
-            rule.all_allowed,
             rule.allowed,
             threads,
             dt.itemsize,

@@ -1,4 +1,5 @@
-//! Integer arguments from Python, with errors that name the argument.
+//! Arguments from Python: integers with errors that name the argument, and the one spelling of a
+//! special-token policy.
 //!
 //! PyO3's own conversion to `usize`/`u64` raises `OverflowError: int too big to convert` (or
 //! "can't convert negative int to unsigned") without saying which argument was wrong; these
@@ -9,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt};
 
 use super::errors::to_py;
+use crate::special::SpecialPolicy;
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
@@ -57,4 +59,10 @@ pub fn thread_count(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Opti
         }
         Err(e) => Err(e),
     }
+}
+
+/// The special-token policy as every binding receives it: `None` recognizes every special token of
+/// the tokenizer, a list exactly those (`[]`: none). The one conversion to `SpecialPolicy`.
+pub fn special_policy(allowed: Option<Vec<String>>) -> SpecialPolicy {
+    allowed.map_or(SpecialPolicy::All, SpecialPolicy::only)
 }

@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::chunk::Utf8Mode;
-use crate::encode_file::{self, Dtype, EncodeFileOptions, SpecialPolicy, TokenFormat};
+use crate::encode_file::{self, Dtype, EncodeFileOptions, TokenFormat};
 use crate::formats::native;
 use crate::monitor::Monitor;
 
@@ -68,7 +68,7 @@ fn encode_files<'py>(
     let opts = EncodeFileOptions {
         format: format.map(TokenFormat::parse).transpose().py_err()?,
         dtype: dtype.map(Dtype::parse).transpose().py_err()?,
-        special: allowed.map_or(SpecialPolicy::All, SpecialPolicy::only),
+        special: args::special_policy(allowed),
         separator,
         utf8: Utf8Mode::parse(errors).py_err()?,
         chunk_size,

@@ -9,7 +9,7 @@ use crate::encode::RankedToken;
 use crate::error::Error;
 use crate::tokenizer::{Allowed, SpecialPolicy, Tokenizer};
 
-use super::args::thread_count;
+use super::args::{special_policy, thread_count};
 use super::errors::IntoPy;
 use super::id_lists::IdObjects;
 use super::ids_in::read_ids;
@@ -21,15 +21,6 @@ use crate::monitor::Monitor;
 pub struct CoreTokenizer {
     pub(crate) inner: Tokenizer,
     ids: IdObjects,
-}
-
-/// The Python layer's `(allowed_all, allowed)` -> the one policy type.
-fn policy(all: bool, names: Vec<String>) -> SpecialPolicy {
-    if all {
-        SpecialPolicy::All
-    } else {
-        SpecialPolicy::only(names)
-    }
 }
 
 /// From this many bytes on, one encode call runs interruptibly (Ctrl-C stops it); for smaller
@@ -120,30 +111,28 @@ impl CoreTokenizer {
         self.ids.list(py, &ids)
     }
 
-    #[pyo3(signature = (text, allowed_all, allowed))]
+    #[pyo3(signature = (text, allowed))]
     fn encode<'py>(
         &self,
         py: Python<'py>,
         text: &str,
-        allowed_all: bool,
-        allowed: Vec<String>,
+        allowed: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let ids = self.encode_allowed(py, text, policy(allowed_all, allowed).as_allowed())?;
+        let ids = self.encode_allowed(py, text, special_policy(allowed).as_allowed())?;
         self.ids.list(py, &ids)
     }
 
     /// Encodes many texts on all cores with the GIL released; Ctrl-C interrupts it.
-    #[pyo3(signature = (texts, allowed_all, allowed, num_threads=None))]
+    #[pyo3(signature = (texts, allowed, num_threads=None))]
     fn encode_batch<'py>(
         &self,
         py: Python<'py>,
         texts: Vec<PyBackedStr>,
-        allowed_all: bool,
-        allowed: Vec<String>,
+        allowed: Option<Vec<String>>,
         num_threads: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let num_threads = thread_count(num_threads, "num_threads")?;
-        let batch = self.batch(py, &texts, &policy(allowed_all, allowed), num_threads)?;
+        let batch = self.batch(py, &texts, &special_policy(allowed), num_threads)?;
         self.ids.lists(py, &batch)
     }
 
@@ -152,10 +141,9 @@ impl CoreTokenizer {
         &self,
         py: Python<'py>,
         text: &str,
-        allowed_all: bool,
-        allowed: Vec<String>,
+        allowed: Option<Vec<String>>,
     ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
-        let policy = policy(allowed_all, allowed);
+        let policy = special_policy(allowed);
         let (ids, completions) = detach(py, || {
             self.inner.encode_with_unstable(text, policy.as_allowed())
         })
@@ -165,18 +153,17 @@ impl CoreTokenizer {
 
     /// `encode_batch` as two buffers for numpy.frombuffer: all ids (little-endian, `itemsize`
     /// 2 or 4 bytes each) and int64 offsets (one more than the texts); no Python int is made.
-    #[pyo3(signature = (texts, allowed_all, allowed, num_threads, itemsize))]
+    #[pyo3(signature = (texts, allowed, num_threads, itemsize))]
     fn encode_batch_to_buffers<'py>(
         &self,
         py: Python<'py>,
         texts: Vec<PyBackedStr>,
-        allowed_all: bool,
-        allowed: Vec<String>,
+        allowed: Option<Vec<String>>,
         num_threads: Option<&Bound<'py, PyAny>>,
         itemsize: usize,
     ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
         let num_threads = thread_count(num_threads, "num_threads")?;
-        let batch = self.batch(py, &texts, &policy(allowed_all, allowed), num_threads)?;
+        let batch = self.batch(py, &texts, &special_policy(allowed), num_threads)?;
         let (ids, offsets) = detach(py, || batch_to_buffers(&batch, itemsize));
         Ok((PyBytes::new(py, &ids), PyBytes::new(py, &offsets)))
     }
@@ -186,11 +173,10 @@ impl CoreTokenizer {
         &self,
         py: Python<'py>,
         text: &str,
-        allowed_all: bool,
-        allowed: Vec<String>,
+        allowed: Option<Vec<String>>,
         itemsize: usize,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let ids = self.encode_allowed(py, text, policy(allowed_all, allowed).as_allowed())?;
+        let ids = self.encode_allowed(py, text, special_policy(allowed).as_allowed())?;
         let bytes = detach(py, || ids_to_le_bytes(&ids, itemsize));
         Ok(PyBytes::new(py, &bytes))
     }
