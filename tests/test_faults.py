@@ -620,7 +620,8 @@ def test_concurrent_writers_processes_leave_one_whole_file(tmp_path, small_tok):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     out = out_dir / "t.bin"
-    script = RACE_SCRIPT.format(here=str(HERE.parent / "python"))
+    # The children import the fastbpe this test imported (the wheel in CI, python/ in a checkout).
+    script = RACE_SCRIPT.format(here=str(Path(fastbpe.__file__).resolve().parent.parent))
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", script, str(tok_path), str(p), str(out), "4"],

@@ -456,12 +456,13 @@ def test_ctrl_c_stops_iterable_training():
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery")
 def test_ctrl_c_stops_file_training(tmp_path):
-    block = (english_text(20_000) + "\n").encode()
+    # Random words over six letters: ~280K distinct words, so training takes well over a second
+    # (1.5 s on the 2-core machine) and the signal lands mid-training. (Repeated English trained
+    # in 0.15 s, before the signal came.)
+    table = bytes((b"abcdef  \n" * 29)[:256])
     path = tmp_path / "big.txt"
-    with open(path, "wb") as f:
-        for _ in range(60_000_000 // len(block)):
-            f.write(block)
-    t = _interrupt_soon(0.2)
+    path.write_bytes(os.urandom(40_000_000).translate(table))
+    t = _interrupt_soon(0.1)
     start = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         T.train_bpe(path, 5000, [], threads=2)

@@ -8,11 +8,17 @@
 //!   them (ints are immutable; CPython shares its small ints the same way);
 //! - while a large batch is turned into lists, the garbage collector is paused. Nothing else runs
 //!   meanwhile (the GIL is held and list building calls no Python code), and new lists of ints
-//!   can hold no reference cycle, so there is nothing for it to find.
+//!   can hold no reference cycle, so there is nothing for it to find;
+//! - a long conversion gives the GIL away for a moment every `YIELD_EVERY` ids: building the
+//!   objects needs the GIL, and 14M ids take ~0.1 s, which would stall every other Python thread
+//!   for that long (tests/test_concurrency.py's GIL tests). Uncontended, a yield is one mutex
+//!   round trip; a list under construction is only ever seen by this thread.
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyInt, PyList};
+
+use super::shutdown::detach;
 
 /// Ids below this get a shared int object (at most 32 bytes each: 8 MB for the largest cache).
 /// Larger ids, which only huge vocabularies have, are made per use.
@@ -20,6 +26,22 @@ const CACHED_IDS: usize = 1 << 18;
 
 /// From this many lists on, the garbage collector is paused while they are built.
 const PAUSE_GC_FROM: usize = 1000;
+
+/// Ids converted between two moments with the GIL released (see the module comment).
+const YIELD_EVERY: usize = 1 << 20;
+
+/// Counts converted ids and lets other Python threads run every `YIELD_EVERY` of them.
+struct Yielder(usize);
+
+impl Yielder {
+    fn after(&mut self, py: Python<'_>, n: usize) {
+        self.0 += n;
+        if self.0 >= YIELD_EVERY {
+            self.0 = 0;
+            detach(py, || ());
+        }
+    }
+}
 
 pub struct IdObjects {
     size: usize,
@@ -43,14 +65,30 @@ impl IdObjects {
 
     /// `ids` as a Python list of ints.
     pub fn list<'py>(&self, py: Python<'py>, ids: &[u32]) -> PyResult<Bound<'py, PyList>> {
+        self.list_yielding(py, ids, &mut Yielder(0))
+    }
+
+    fn list_yielding<'py>(
+        &self,
+        py: Python<'py>,
+        ids: &[u32],
+        yielder: &mut Yielder,
+    ) -> PyResult<Bound<'py, PyList>> {
         let ints = self.ints(py);
-        PyList::new(
-            py,
-            ids.iter().map(|&id| match ints.get(id as usize) {
-                Some(int) => int.bind(py).clone(),
-                None => PyInt::new(py, id),
-            }),
-        )
+        let int = |id: u32| match ints.get(id as usize) {
+            Some(int) => int.bind(py).clone(),
+            None => PyInt::new(py, id),
+        };
+        let (head, rest) = ids.split_at(ids.len().min(YIELD_EVERY));
+        let list = PyList::new(py, head.iter().map(|&id| int(id)))?;
+        yielder.after(py, head.len());
+        for slice in rest.chunks(YIELD_EVERY) {
+            for &id in slice {
+                list.append(int(id))?;
+            }
+            yielder.after(py, slice.len());
+        }
+        Ok(list)
     }
 
     /// Each of `batch` as a Python list, in a list.
@@ -60,9 +98,10 @@ impl IdObjects {
         } else {
             None
         };
+        let mut yielder = Yielder(0);
         let lists = batch
             .iter()
-            .map(|ids| self.list(py, ids))
+            .map(|ids| self.list_yielding(py, ids, &mut yielder))
             .collect::<PyResult<Vec<_>>>()?;
         PyList::new(py, lists)
     }
