@@ -66,7 +66,7 @@ def live():
     return len(os.listdir("/proc/self/task"))
 start = live()
 for n in range(1, 25):  # 24 distinct sizes: 300 threads if every pool stayed
-    enc._core.encode_batch(texts, False, [], n)
+    enc._core.encode_batch(texts, [], n)
 for _ in range(50):  # dropped pools' threads exit asynchronously
     if live() - start <= 21 + 22 + 23 + 24:
         break
