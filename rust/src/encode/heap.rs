@@ -83,6 +83,10 @@ fn merge_with(bpe: &Bpe, piece: &[u8], mut queue: impl MergeQueue, out: &mut Vec
     prev[0] = NONE;
     let mut alive = vec![true; n];
     for i in 0..n - 1 {
+        // Filling the queue is itself 40M pushes for a 40 MB piece: poll here too.
+        if i.is_multiple_of(POLL_EVERY) && crate::cancel::requested() {
+            return true; // Ctrl-C: the caller discards this piece
+        }
         let m = bpe.byte_merge(piece[i], piece[i + 1]);
         if m != NO_MERGE && !queue.push(key(m, i as u32)) {
             return false;
