@@ -22,7 +22,15 @@ use fastbpe::pretokenize::{Pretokenizer, GPT2_PATTERN, GPT2_PATTERN_CLASSIC};
 use fastbpe::tokenizer::{Allowed, Tokenizer};
 
 /// The fuzz targets, by name (also the folder names under `fuzz/regressions/`).
-pub const TARGETS: &[&str] = &["pretokenize", "roundtrip", "loaders", "train", "cuts"];
+pub const TARGETS: &[&str] = &[
+    "pretokenize",
+    "pretokenize_cl100k",
+    "roundtrip",
+    "loaders",
+    "train",
+    "cuts",
+    "counts",
+];
 
 /// Runs the check of target `name` on `data`.
 pub fn run(name: &str, data: &[u8]) {
@@ -32,6 +40,8 @@ pub fn run(name: &str, data: &[u8]) {
         "loaders" => loaders(data),
         "train" => train(data),
         "cuts" => cuts::cuts(data),
+        "pretokenize_cl100k" => pretokenize_cl100k(data),
+        "counts" => counts(data),
         _ => panic!("unknown fuzz target {name:?}"),
     }
 }
@@ -510,4 +520,53 @@ pub fn train(data: &[u8]) {
         text.as_bytes(),
         "trained tokenizer round trip"
     );
+}
+
+// ------------------------------------------------------------------------------------------------
+// pretokenize_cl100k: the hand-written cl100k_base scanner == fancy-regex running tiktoken's
+// cl100k pattern, piece by piece, on any input (bytes made text with U+FFFD for invalid UTF-8);
+// the pieces are never empty and concatenate to the input.
+
+pub fn pretokenize_cl100k(data: &[u8]) {
+    use fastbpe::pretokenize::cl100k::Cl100kPieces;
+    use fastbpe::pretokenize::CL100K_PATTERN;
+
+    static RE: OnceLock<RegexSplitter> = OnceLock::new();
+    let oracle = RE.get_or_init(|| {
+        RegexSplitter::new(CL100K_PATTERN).expect("tiktoken's cl100k pattern compiles")
+    });
+    let text = String::from_utf8_lossy(data);
+    let text: &str = &text;
+    let got: Vec<&str> = Cl100kPieces::new(text).collect();
+    assert_eq!(got.concat(), text, "pieces do not concatenate to the input");
+    assert!(got.iter().all(|p| !p.is_empty()), "empty piece");
+    let mut want: Vec<&str> = Vec::new();
+    // The regex engine may give up (backtrack limit) on hostile input; then there is no oracle.
+    if oracle.for_each_piece(text, |p| want.push(p)).is_ok() {
+        assert_eq!(got, want, "scanner != regex (cl100k pattern) on {text:?}");
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// counts: the counts-file reader (`rust/src/formats/counts.rs`) on arbitrary bytes: never a
+// panic, and whatever parses is canonical (writing it back gives the same bytes). The checksum is
+// fixed up first, or nearly every input would stop at it and the structure behind it would go
+// unfuzzed.
+
+pub fn counts(data: &[u8]) {
+    use fastbpe::formats::counts;
+
+    let mut file = data.to_vec();
+    if file.len() >= 8 {
+        let body = file.len() - 8;
+        let sum = counts::checksum(&file[..body]);
+        file[body..].copy_from_slice(&sum.to_le_bytes());
+    }
+    if let Ok((prov, words)) = counts::parse(&file, Path::new("fuzz.counts")) {
+        assert_eq!(
+            counts::write(&prov, &words),
+            file,
+            "parse then write changed the file"
+        );
+    }
 }

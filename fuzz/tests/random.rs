@@ -88,3 +88,13 @@ fn train() {
 fn cuts() {
     drive("cuts");
 }
+
+#[test]
+fn pretokenize_cl100k() {
+    drive("pretokenize_cl100k");
+}
+
+#[test]
+fn counts() {
+    drive("counts");
+}
