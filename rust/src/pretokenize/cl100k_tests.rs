@@ -1,6 +1,6 @@
 //! The cl100k scanner against fancy-regex with tiktoken's pattern, piece by piece.
 
-use super::super::gpt2::tests::{XorShift, ALPHABET, TRICKY};
+use super::super::gpt2::tests::{random_string, XorShift, ALPHABET, TRICKY};
 use super::super::regex_pattern::RegexSplitter;
 use super::super::CL100K_PATTERN;
 use super::*;
@@ -142,20 +142,7 @@ fn random_strings() {
     let mut rng = XorShift(0xC100_C100_9E37_79B9);
     let mut s = String::new();
     for round in 0..20_000 {
-        s.clear();
-        let len = 1 + rng.below(if round % 10 == 0 { 200 } else { 24 });
-        for _ in 0..len {
-            let c = if rng.below(8) == 0 {
-                loop {
-                    if let Some(c) = char::from_u32(rng.below(0x11_0000) as u32) {
-                        break c;
-                    }
-                }
-            } else {
-                alpha[rng.below(alpha.len())]
-            };
-            s.push(c);
-        }
+        random_string(&mut rng, &alpha, round, &mut s);
         check(&s);
     }
 }

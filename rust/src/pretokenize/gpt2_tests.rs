@@ -267,26 +267,31 @@ impl XorShift {
     }
 }
 
+/// Fills `s` with a random string for round `round`: 1-24 characters (1-200 every tenth round),
+/// mostly from `alphabet`, sometimes any code point at all. Shared with the cl100k tests.
+pub(crate) fn random_string(rng: &mut XorShift, alphabet: &[char], round: usize, s: &mut String) {
+    s.clear();
+    let len = 1 + rng.below(if round.is_multiple_of(10) { 200 } else { 24 });
+    for _ in 0..len {
+        let c = if rng.below(8) == 0 {
+            loop {
+                if let Some(c) = char::from_u32(rng.below(0x11_0000) as u32) {
+                    break c;
+                }
+            }
+        } else {
+            alphabet[rng.below(alphabet.len())]
+        };
+        s.push(c);
+    }
+}
+
 #[test]
 fn random_strings() {
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let mut s = String::new();
     for round in 0..20_000 {
-        s.clear();
-        let len = 1 + rng.below(if round % 10 == 0 { 200 } else { 24 });
-        for _ in 0..len {
-            // Mostly the representative alphabet, sometimes any code point at all.
-            let c = if rng.below(8) == 0 {
-                loop {
-                    if let Some(c) = char::from_u32(rng.below(0x11_0000) as u32) {
-                        break c;
-                    }
-                }
-            } else {
-                ALPHABET[rng.below(ALPHABET.len())]
-            };
-            s.push(c);
-        }
+        random_string(&mut rng, ALPHABET, round, &mut s);
         check(&s);
     }
 }
