@@ -229,3 +229,19 @@ def add_tokenizer_arg(sp: argparse.ArgumentParser, *, repeat: bool = False) -> N
         "vocab.json + merges.txt) or a tiktoken encoding name: gpt2, r50k_base, p50k_base, "
         "cl100k_base, o200k_base, ...",
     )
+
+
+def special_tokens(args: argparse.Namespace) -> list[str]:
+    """The special tokens of `train` and `count`: --special-token ..., none with
+    --no-special-tokens, else <|endoftext|>."""
+    return [] if args.no_special_tokens else (args.special_token or [ENDOFTEXT])
+
+
+def add_errors_arg(sp: argparse.ArgumentParser) -> None:
+    """`--errors strict|replace`: what invalid UTF-8 in the input does."""
+    sp.add_argument(
+        "--errors",
+        choices=["strict", "replace"],
+        default="strict",
+        help="invalid UTF-8: fail (default) or replace with U+FFFD",
+    )

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
                 raise c.UserError(str(e)) from None
         counts = count_paths(
             args.inputs,
-            specials(args),
+            c.special_tokens(args),
             pattern=args.pattern,
             shard=shard,
             threads=args.threads,
@@ -68,12 +68,6 @@ def run(args: argparse.Namespace) -> int:
         f"{args.output} ({c.fmt_bytes(os.path.getsize(args.output))})",
     )
     return 0
-
-
-def specials(args: argparse.Namespace) -> list[str]:
-    """`fastbpe train`'s rule: --special-token ..., none with --no-special-tokens, else
-    <|endoftext|>."""
-    return [] if args.no_special_tokens else (args.special_token or [c.ENDOFTEXT])
 
 
 def train_from_counts_file(args: argparse.Namespace) -> int:
@@ -99,7 +93,7 @@ def train_from_counts_file(args: argparse.Namespace) -> int:
         tok = tokenizer_from_counts(
             counts,
             args.vocab_size,
-            specials(args) if given else None,
+            c.special_tokens(args) if given else None,
             min_frequency=args.min_frequency,
             threads=args.threads,
             progress=c.progress(args),
@@ -142,11 +136,6 @@ def register(sub: Any) -> None:
         help="count only shard I of N (0 <= I < N; cut at safe points, the same on every machine)",
     )
     p.add_argument("--threads", type=c.threads, help="worker threads (default: all cores)")
-    p.add_argument(
-        "--errors",
-        choices=["strict", "replace"],
-        default="strict",
-        help="invalid UTF-8: fail (default) or replace with U+FFFD",
-    )
+    c.add_errors_arg(p)
     c.add_quiet(p)
     p.set_defaults(func=run)

@@ -120,11 +120,6 @@ def register(sub: Any) -> None:
     )
     e.add_argument("--threads", type=c.threads, help="worker threads (default: all cores)")
     e.add_argument("--chunk-size", type=c.size, help="bytes per parallel chunk (default 1M)")
-    e.add_argument(
-        "--errors",
-        choices=["strict", "replace"],
-        default="strict",
-        help="invalid UTF-8: fail (default) or replace with U+FFFD",
-    )
+    c.add_errors_arg(e)
     c.add_quiet(e)
     e.set_defaults(func=run)

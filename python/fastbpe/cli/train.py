@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
     from ..training import ShortVocabularyWarning, train
 
     inputs, what = c.inputs(args)
-    specials = [] if args.no_special_tokens else (args.special_token or [c.ENDOFTEXT])
+    specials = c.special_tokens(args)
     path, fmt = c.output_target(args.output, args.format)  # before the work: a bad -o fails fast
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -76,12 +76,7 @@ def register(sub: Any) -> None:
         "--min-frequency", type=c.min_frequency, default=0, help="never merge rarer pairs"
     )
     t.add_argument("--threads", type=c.threads, help="worker threads (default: all cores)")
-    t.add_argument(
-        "--errors",
-        choices=["strict", "replace"],
-        default="strict",
-        help="invalid UTF-8: fail (default) or replace with U+FFFD",
-    )
+    c.add_errors_arg(t)
     t.add_argument(
         "-o",
         "--output",
