@@ -12,6 +12,7 @@ _Path = str | PathLike[str]
 
 GPT2_PATTERN: str
 CL100K_PATTERN: str
+O200K_PATTERN: str
 
 class CoreTokenizer:
     """Immutable BPE tokenizer: ranked tokens, special tokens and a pre-tokenization pattern."""

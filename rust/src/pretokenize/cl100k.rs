@@ -161,7 +161,7 @@ fn newlines_end(b: &[u8], mut i: usize) -> usize {
 /// U+017F LATIN SMALL LETTER LONG S (UTF-8 C5 BF); no other char folds to one of these letters
 /// (`contraction_letters_are_the_regex_engines` checks it against regex-syntax).
 #[inline(always)]
-fn contraction_end(b: &[u8], i: usize) -> Option<usize> {
+pub(super) fn contraction_end(b: &[u8], i: usize) -> Option<usize> {
     let c0 = *b.get(i)?;
     match c0 | 0x20 {
         b's' | b'd' | b'm' | b't' if c0.is_ascii_alphabetic() => return Some(i + 1),

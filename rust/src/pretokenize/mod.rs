@@ -1,11 +1,12 @@
 //! Pre-tokenization: splitting text into pieces that BPE never merges across.
 //!
-//! The GPT-2 pattern (the default) and cl100k_base's run on hand-written scanners (`gpt2`,
-//! `cl100k`) that reproduce the regex exactly; any other pattern runs on fancy-regex
-//! (`regex_pattern`), which is also the scanners' test oracle.
+//! The GPT-2 pattern (the default), cl100k_base's and o200k_base's run on hand-written scanners
+//! (`gpt2`, `cl100k`, `o200k`) that reproduce the regex exactly; any other pattern runs on
+//! fancy-regex (`regex_pattern`), which is also the scanners' test oracle.
 
 pub mod cl100k;
 pub mod gpt2;
+pub mod o200k;
 pub mod regex_pattern;
 pub mod unicode_class;
 
@@ -23,12 +24,26 @@ pub const GPT2_PATTERN_CLASSIC: &str =
 /// tiktoken's `cl100k_base` pattern, exactly as tiktoken ships it.
 pub const CL100K_PATTERN: &str = r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s";
 
+/// tiktoken's `o200k_base` (and `o200k_harmony`) pattern, exactly as tiktoken ships it (its
+/// alternatives joined with `|`).
+pub const O200K_PATTERN: &str = concat!(
+    r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|",
+    r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|",
+    r"\p{N}{1,3}|",
+    r" ?[^\s\p{L}\p{N}]+[\r\n/]*|",
+    r"\s*[\r\n]+|",
+    r"\s+(?!\S)|",
+    r"\s+",
+);
+
 #[derive(Debug)]
 pub enum Pretokenizer {
     /// The GPT-2 pattern, by the hand-written scanner.
     Gpt2,
     /// cl100k_base's pattern, by its hand-written scanner.
     Cl100k,
+    /// o200k_base's pattern, by its hand-written scanner.
+    O200k,
     /// Any other pattern, by fancy-regex.
     Regex(regex_pattern::RegexSplitter),
 }
@@ -45,6 +60,8 @@ impl Pretokenizer {
             Ok(Pretokenizer::Gpt2)
         } else if pattern == CL100K_PATTERN {
             Ok(Pretokenizer::Cl100k)
+        } else if pattern == O200K_PATTERN {
+            Ok(Pretokenizer::O200k)
         } else {
             Ok(Pretokenizer::Regex(regex_pattern::RegexSplitter::new(
                 pattern,
@@ -57,6 +74,7 @@ impl Pretokenizer {
         match self {
             Pretokenizer::Gpt2 => GPT2_PATTERN,
             Pretokenizer::Cl100k => CL100K_PATTERN,
+            Pretokenizer::O200k => O200K_PATTERN,
             Pretokenizer::Regex(r) => r.pattern(),
         }
     }
@@ -82,6 +100,12 @@ impl Pretokenizer {
                 }
                 Ok(())
             }
+            Pretokenizer::O200k => {
+                for piece in o200k::O200kPieces::new(text) {
+                    f(piece);
+                }
+                Ok(())
+            }
             Pretokenizer::Regex(r) => r.for_each_piece(text, f),
         }
     }
@@ -99,6 +123,7 @@ impl Clone for Pretokenizer {
         match self {
             Pretokenizer::Gpt2 => Pretokenizer::Gpt2,
             Pretokenizer::Cl100k => Pretokenizer::Cl100k,
+            Pretokenizer::O200k => Pretokenizer::O200k,
             Pretokenizer::Regex(r) => Pretokenizer::Regex(r.clone()),
         }
     }

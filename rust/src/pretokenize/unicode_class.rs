@@ -68,10 +68,13 @@ pub struct ClassTable {
     index: Box<[u16; N_BLOCKS]>,
     /// Distinct blocks of `BLOCK` class bytes each, concatenated.
     blocks: Box<[u8]>,
+    /// The class of code points in no named class (and of values past U+10FFFF).
+    rest: u8,
 }
 
 impl ClassTable {
-    /// The class of code point `cp` (`cp <= 0x10FFFF`; larger values give `Other`).
+    /// The class of code point `cp` (`cp <= 0x10FFFF`; larger values give the rest class,
+    /// `Other` in the GPT-2 table).
     #[inline(always)]
     pub fn class_u32(&self, cp: u32) -> u8 {
         match self.index.get((cp >> SHIFT) as usize) {
@@ -80,7 +83,7 @@ impl ClassTable {
                 // is predictable and cheap).
                 self.blocks[((blk as usize) << SHIFT) | (cp & MASK) as usize]
             }
-            None => CharClass::Other as u8,
+            None => self.rest,
         }
     }
 
@@ -100,22 +103,33 @@ impl ClassTable {
     }
 
     fn build() -> ClassTable {
-        let mut flat = vec![CharClass::Other as u8; 0x11_0000];
-        for (class, pattern) in [
-            (CharClass::Letter, r"\p{L}"),
-            (CharClass::Number, r"\p{N}"),
-            (CharClass::Whitespace, r"\s"),
-        ] {
+        ClassTable::from_classes(
+            &[
+                (CharClass::Letter as u8, r"\p{L}"),
+                (CharClass::Number as u8, r"\p{N}"),
+                (CharClass::Whitespace as u8, r"\s"),
+            ],
+            CharClass::Other as u8,
+        )
+    }
+
+    /// The table that gives each code point the class byte of the one pattern (a single Unicode
+    /// class such as `\p{Lu}`) that contains it, and `rest` where none does. Shared with the
+    /// o200k scanner's finer classes (`o200k.rs`).
+    ///
+    /// Panics if two of the patterns share a code point: the scanners assume disjoint classes.
+    pub(crate) fn from_classes(classes: &[(u8, &str)], rest: u8) -> ClassTable {
+        let mut flat = vec![rest; 0x11_0000];
+        for &(class, pattern) in classes {
             for (lo, hi) in class_ranges(pattern) {
                 for cp in lo..=hi {
                     let slot = &mut flat[cp as usize];
                     assert_eq!(
-                        *slot,
-                        CharClass::Other as u8,
-                        "U+{cp:04X} is in two of \\p{{L}}, \\p{{N}}, \\s: the GPT-2 scanner assumes \
-                         they are disjoint"
+                        *slot, rest,
+                        "U+{cp:04X} is in {pattern} and another class: the scanners assume \
+                         disjoint classes"
                     );
-                    *slot = class as u8;
+                    *slot = class;
                 }
             }
         }
@@ -133,6 +147,7 @@ impl ClassTable {
         ClassTable {
             index,
             blocks: blocks.into_boxed_slice(),
+            rest,
         }
     }
 }

@@ -25,5 +25,6 @@ fn _fastbpe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // Patterns with a hand-written scanner (selected by string equality; GPT2_PATTERN is added
     // by tokenizer::register).
     m.add("CL100K_PATTERN", crate::pretokenize::CL100K_PATTERN)?;
+    m.add("O200K_PATTERN", crate::pretokenize::O200K_PATTERN)?;
     Ok(())
 }
