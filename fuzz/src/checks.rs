@@ -25,6 +25,7 @@ use fastbpe::tokenizer::{Allowed, Tokenizer};
 pub const TARGETS: &[&str] = &[
     "pretokenize",
     "pretokenize_cl100k",
+    "pretokenize_o200k",
     "roundtrip",
     "loaders",
     "train",
@@ -41,6 +42,7 @@ pub fn run(name: &str, data: &[u8]) {
         "train" => train(data),
         "cuts" => cuts::cuts(data),
         "pretokenize_cl100k" => pretokenize_cl100k(data),
+        "pretokenize_o200k" => pretokenize_o200k(data),
         "counts" => counts(data),
         _ => panic!("unknown fuzz target {name:?}"),
     }
@@ -523,27 +525,51 @@ pub fn train(data: &[u8]) {
 }
 
 // ------------------------------------------------------------------------------------------------
-// pretokenize_cl100k: the hand-written cl100k_base scanner == fancy-regex running tiktoken's
-// cl100k pattern, piece by piece, on any input (bytes made text with U+FFFD for invalid UTF-8);
-// the pieces are never empty and concatenate to the input.
+// pretokenize_cl100k, pretokenize_o200k: the hand-written cl100k_base / o200k_base scanner ==
+// fancy-regex running tiktoken's pattern, piece by piece, on any input (bytes made text with
+// U+FFFD for invalid UTF-8); the pieces are never empty and concatenate to the input.
 
 pub fn pretokenize_cl100k(data: &[u8]) {
     use fastbpe::pretokenize::cl100k::Cl100kPieces;
     use fastbpe::pretokenize::CL100K_PATTERN;
 
+    fn scan(text: &str) -> Vec<&str> {
+        Cl100kPieces::new(text).collect()
+    }
     static RE: OnceLock<RegexSplitter> = OnceLock::new();
-    let oracle = RE.get_or_init(|| {
-        RegexSplitter::new(CL100K_PATTERN).expect("tiktoken's cl100k pattern compiles")
-    });
+    scanner_equals_regex(data, &RE, CL100K_PATTERN, scan);
+}
+
+pub fn pretokenize_o200k(data: &[u8]) {
+    use fastbpe::pretokenize::o200k::O200kPieces;
+    use fastbpe::pretokenize::O200K_PATTERN;
+
+    fn scan(text: &str) -> Vec<&str> {
+        O200kPieces::new(text).collect()
+    }
+    static RE: OnceLock<RegexSplitter> = OnceLock::new();
+    scanner_equals_regex(data, &RE, O200K_PATTERN, scan);
+}
+
+/// `scan`'s pieces of `data` (made text) against fancy-regex running `pattern` (compiled once
+/// into `oracle`).
+fn scanner_equals_regex(
+    data: &[u8],
+    oracle: &OnceLock<RegexSplitter>,
+    pattern: &str,
+    scan: fn(&str) -> Vec<&str>,
+) {
+    let oracle =
+        oracle.get_or_init(|| RegexSplitter::new(pattern).expect("tiktoken's pattern compiles"));
     let text = String::from_utf8_lossy(data);
     let text: &str = &text;
-    let got: Vec<&str> = Cl100kPieces::new(text).collect();
+    let got = scan(text);
     assert_eq!(got.concat(), text, "pieces do not concatenate to the input");
     assert!(got.iter().all(|p| !p.is_empty()), "empty piece");
     let mut want: Vec<&str> = Vec::new();
     // The regex engine may give up (backtrack limit) on hostile input; then there is no oracle.
     if oracle.for_each_piece(text, |p| want.push(p)).is_ok() {
-        assert_eq!(got, want, "scanner != regex (cl100k pattern) on {text:?}");
+        assert_eq!(got, want, "scanner != regex ({pattern}) on {text:?}");
     }
 }
 

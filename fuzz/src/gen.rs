@@ -204,7 +204,7 @@ pub fn input(name: &str, rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
         fragments(rng, TEXT_FRAGMENTS, 40)
     };
     match name {
-        "pretokenize" | "pretokenize_cl100k" => body,
+        "pretokenize" | "pretokenize_cl100k" | "pretokenize_o200k" => body,
         // Pattern, special-token set and chunk size, then text fragments and split points.
         "cuts" => {
             let mut v = vec![mode, rng.next() as u8, rng.next() as u8];

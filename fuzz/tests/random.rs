@@ -95,6 +95,11 @@ fn pretokenize_cl100k() {
 }
 
 #[test]
+fn pretokenize_o200k() {
+    drive("pretokenize_o200k");
+}
+
+#[test]
 fn counts() {
     drive("counts");
 }

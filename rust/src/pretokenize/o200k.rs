@@ -208,31 +208,34 @@ impl<'t> O200kPieces<'t> {
     fn piece_end(&self, b: &[u8], start: usize) -> usize {
         let (class, len0) = self.class_at(b, start);
         let next = start + len0;
-        match class {
-            UPPER | LOWER | CASELESS => match self.cased_letters(b, start) {
+        // An `if` chain, not a `match`: the match compiled to a jump table whose indirect
+        // branch mispredicted on a third of the pieces of English text (cachegrind).
+        if class <= CASELESS {
+            match self.cased_letters(b, start) {
                 Ok(end) | Err(end) => suffix_end(b, end),
-            },
-            MARK => match self.cased_letters(b, next) {
-                // The mark as the prefix of the first alternative...
-                Ok(end) => suffix_end(b, end),
-                // ...else the first alternative without prefix: the mark is its lower run.
-                Err(_) => suffix_end(b, next),
-            },
-            NUMBER => self.digits_end(b, start, len0),
-            OTHER => self
-                .prefixed_letters_end(b, next)
-                .unwrap_or_else(|| self.punct_end(b, next)),
-            _ => {
-                // Whitespace. All but \r and \n may lead letters; a ' ' may lead punctuation.
-                if !is_newline(b[start]) {
-                    if let Some(end) = self.prefixed_letters_end(b, next) {
-                        return end;
-                    }
-                    if b[start] == b' ' && next < b.len() && self.class_at(b, next).0 == OTHER {
-                        return self.punct_end(b, next);
-                    }
+            }
+        } else if class == SPACE {
+            // All but \r and \n may lead letters; a ' ' may lead punctuation.
+            if !is_newline(b[start]) {
+                if let Some(end) = self.prefixed_letters_end(b, next) {
+                    return end;
                 }
-                self.whitespace_end(b, start, len0)
+                if b[start] == b' ' && next < b.len() && self.class_at(b, next).0 == OTHER {
+                    return self.punct_end(b, next);
+                }
+            }
+            self.whitespace_end(b, start, len0)
+        } else if class == OTHER {
+            self.prefixed_letters_end(b, next)
+                .unwrap_or_else(|| self.punct_end(b, next))
+        } else if class == NUMBER {
+            self.digits_end(b, start, len0)
+        } else {
+            // MARK: the prefix of the first alternative if the letter core matches after it,
+            // else the first alternative without prefix, where the mark is the lower run.
+            match self.cased_letters(b, next) {
+                Ok(end) => suffix_end(b, end),
+                Err(_) => suffix_end(b, next),
             }
         }
     }
