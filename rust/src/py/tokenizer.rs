@@ -1,20 +1,22 @@
 //! `CoreTokenizer`: the Rust tokenizer as a Python class. The public `fastbpe.Tokenizer` wraps it
 //! and adds the Python-side conveniences (tiktoken/CS336 argument handling, numpy).
 
+use std::time::{Duration, Instant};
+
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::encode::RankedToken;
 use crate::error::Error;
-use crate::tokenizer::{Allowed, SpecialPolicy, Tokenizer};
+use crate::tokenizer::{Allowed, Tokenizer};
 
 use super::args::{special_policy, thread_count};
 use super::errors::IntoPy;
-use super::id_lists::IdObjects;
+use super::id_lists::{BatchLists, GcPause, IdObjects};
 use super::ids_in::read_ids;
 use super::interrupt::run_interruptible;
-use super::shutdown::detach;
+use super::shutdown::{attach, detach};
 use crate::monitor::Monitor;
 
 #[pyclass(frozen, module = "fastbpe._fastbpe")]
@@ -33,18 +35,21 @@ impl CoreTokenizer {
         CoreTokenizer { inner, ids }
     }
 
-    /// `encode_batch` with the GIL released, interruptible by Ctrl-C.
-    fn batch(
+    /// Encodes a batch with the GIL released (`Tokenizer::encode_batch_with`), `take` getting the
+    /// ids of finished texts on this thread while other threads go on encoding.
+    fn batch_with(
         &self,
         py: Python<'_>,
         texts: &[PyBackedStr],
-        policy: &SpecialPolicy,
+        allowed: Option<Vec<String>>,
         num_threads: Option<usize>,
-    ) -> PyResult<Vec<Vec<u32>>> {
+        take: impl FnMut(&[&[u32]]) -> crate::error::Result<()> + Send,
+    ) -> crate::error::Result<()> {
+        let policy = special_policy(allowed);
         let monitor = Monitor::silent();
-        run_interruptible(py, &monitor, || {
+        detach(py, || {
             self.inner
-                .encode_batch(texts, policy.as_allowed(), num_threads, &monitor)
+                .encode_batch_with(texts, policy.as_allowed(), num_threads, &monitor, take)
         })
     }
 
@@ -132,8 +137,10 @@ impl CoreTokenizer {
         num_threads: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let num_threads = thread_count(num_threads, "num_threads")?;
-        let batch = self.batch(py, &texts, &special_policy(allowed), num_threads)?;
-        self.ids.lists(py, &batch)
+        let _paused = GcPause::for_batch(py, texts.len())?;
+        let mut lists = BatchLists::new(&self.ids, texts.len());
+        let result = self.batch_with(py, &texts, allowed, num_threads, |done| lists.take(done));
+        lists.finish(py, result)
     }
 
     /// tiktoken's `encode_with_unstable`: (stable ids, sorted list of possible completions).
@@ -163,8 +170,19 @@ impl CoreTokenizer {
         itemsize: usize,
     ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
         let num_threads = thread_count(num_threads, "num_threads")?;
-        let batch = self.batch(py, &texts, &special_policy(allowed), num_threads)?;
-        let (ids, offsets) = detach(py, || batch_to_buffers(&batch, itemsize));
+        let bytes: usize = texts.iter().map(|t| t.len()).sum();
+        let mut ids = Vec::with_capacity(bytes / 4 * itemsize);
+        let mut offsets = Vec::with_capacity((texts.len() + 1) * 8);
+        offsets.extend(0i64.to_le_bytes());
+        let mut signals = SignalCheck::new();
+        let result = self.batch_with(py, &texts, allowed, num_threads, |done| {
+            for text_ids in done {
+                extend_le_bytes(text_ids, itemsize, &mut ids);
+                offsets.extend(((ids.len() / itemsize) as i64).to_le_bytes());
+            }
+            signals.every(POLL_SIGNALS)
+        });
+        signals.result(result)?;
         Ok((PyBytes::new(py, &ids), PyBytes::new(py, &offsets)))
     }
 
@@ -329,18 +347,43 @@ fn extend_le_bytes(ids: &[u32], itemsize: usize, out: &mut Vec<u8>) {
     }
 }
 
-/// A batch's ids as one buffer (`itemsize` bytes per id) and int64 offsets: text i's ids are
-/// ids `offsets[i]..offsets[i + 1]`.
-fn batch_to_buffers(batch: &[Vec<u32>], itemsize: usize) -> (Vec<u8>, Vec<u8>) {
-    let total: usize = batch.iter().map(Vec::len).sum();
-    let mut ids = Vec::with_capacity(total * itemsize);
-    let mut offsets = Vec::with_capacity((batch.len() + 1) * 8);
-    offsets.extend(0i64.to_le_bytes());
-    for text_ids in batch {
-        extend_le_bytes(text_ids, itemsize, &mut ids);
-        offsets.extend(((ids.len() / itemsize) as i64).to_le_bytes());
+/// How often a batch that builds no Python objects takes the GIL to check for Ctrl-C.
+const POLL_SIGNALS: Duration = Duration::from_millis(50);
+
+/// Ctrl-C checks from a thread that runs without the GIL, at most once per interval.
+struct SignalCheck {
+    last: Instant,
+    signal: Option<PyErr>,
+}
+
+impl SignalCheck {
+    fn new() -> Self {
+        SignalCheck {
+            last: Instant::now(),
+            signal: None,
+        }
     }
-    (ids, offsets)
+
+    /// Checks for a signal if `interval` has passed since the last check; the error stops the
+    /// work (`result` returns the Python exception).
+    fn every(&mut self, interval: Duration) -> crate::error::Result<()> {
+        if self.last.elapsed() < interval {
+            return Ok(());
+        }
+        self.last = Instant::now();
+        attach(|py| py.check_signals()).map_err(|e| {
+            self.signal = Some(e);
+            Error::Interrupted
+        })
+    }
+
+    /// The work's result, the signal's exception first.
+    fn result<T>(self, r: crate::error::Result<T>) -> PyResult<T> {
+        match self.signal {
+            Some(e) => Err(e),
+            None => r.py_err(),
+        }
+    }
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -1,21 +1,33 @@
-//! Batch encoding on a thread pool, with large texts split at safe cuts across the threads.
+//! Batch encoding: texts cut into chunks (`plan`: many short texts per chunk, large texts split
+//! at safe cuts), chunks encoded on a thread pool, and the ids handed to the calling thread in
+//! text order while later chunks are still being encoded (`ordered`).
 //!
-//! Why split: a batch of a few large documents (or one) kept one thread busy while the others
-//! idled at the end; 2 threads gave 1.58x one on English documents before this. A text longer
-//! than twice a thread's share of the batch (a quarter of total / threads, at least `SPLIT_MIN`)
-//! is cut into parts at safe cuts (`crate::cut`, CORE's one rule: encoding the parts and joining
-//! their ids gives the ids of the whole text), and the parts are encoded as jobs of their own.
-
-use rayon::prelude::*;
+//! Splitting at safe cuts (`crate::cut`, CORE's one rule: encoding the parts and joining their
+//! ids gives the ids of the whole text) keeps threads balanced on batches of a few large
+//! documents: 2 threads gave 1.58x one on English documents when each text was one job.
+//! Each chunk's ids go into one flat vector with the end of every text's part, so a batch of
+//! 100K lines makes ~40 allocations, not 200K.
+//!
+//! Measured (5 MB slices of the benchmark corpora, GPT-2, 2 cores; `encode_ordinary_batch`
+//! 2 threads / 1 thread, lists included): see `docs/encoding.md` and the numbers beside `plan`.
 
 use super::{Allowed, Tokenizer};
-use crate::cut::{self, Cutter};
+use crate::cut::{Cut, Cutter};
 use crate::error::Result;
 use crate::monitor::Monitor;
 
-/// Texts at most twice this long are never split (a cut costs a little scanning, and small
-/// jobs cost scheduling).
-const SPLIT_MIN: usize = 256 << 10;
+mod ordered;
+mod plan;
+
+/// A text part at least this long is encoded with cancellation checks inside it (a text without
+/// safe cuts can make one chunk arbitrarily long).
+const CANCEL_INSIDE_FROM: usize = 4 << 20;
+
+/// One chunk's ids: text part `i`'s ids are `ids[ends[i - 1]..ends[i]]`.
+struct Encoded {
+    ids: Vec<u32>,
+    ends: Vec<usize>,
+}
 
 impl Tokenizer {
     /// Encodes many texts in parallel on `threads` threads (None: all cores). Stops with
@@ -27,42 +39,102 @@ impl Tokenizer {
         threads: Option<usize>,
         monitor: &Monitor,
     ) -> Result<Vec<Vec<u32>>> {
-        crate::parallel::install(threads, || {
-            let encode = |t: &str| {
-                monitor.check()?;
-                self.encode(t, allowed)
+        let mut out = Vec::with_capacity(texts.len());
+        self.encode_batch_with(texts, allowed, threads, monitor, |done| {
+            out.extend(done.iter().map(|ids| ids.to_vec()));
+            monitor.check()
+        })?;
+        Ok(out)
+    }
+
+    /// Encodes `texts` on `threads` threads (None: all cores; the calling thread is one of them)
+    /// and calls `take` on the calling thread with the ids of the texts finished so far, each
+    /// text once, in order, while the other threads go on encoding. `take` is also called with
+    /// no texts at least every 50 ms (`ordered::POLL_EVERY`) while the calling thread waits, so it can check for
+    /// Ctrl-C; an error from it stops the batch and is returned. `monitor` is cancelled when the
+    /// batch stops early, so the work in flight ends soon.
+    pub fn encode_batch_with<S: AsRef<str> + Sync>(
+        &self,
+        texts: &[S],
+        allowed: Allowed<'_>,
+        threads: Option<usize>,
+        monitor: &Monitor,
+        mut take: impl FnMut(&[&[u32]]) -> Result<()>,
+    ) -> Result<()> {
+        let threads = crate::parallel::threads(threads)?;
+        let len = |t: usize| texts[t].as_ref().len();
+        let cutter = if (0..texts.len()).any(|t| len(t) > plan::MIN_CHUNK) {
+            Some(self.cutter_for(allowed)?)
+        } else {
+            None
+        };
+        let chunks = plan::plan(texts.len(), len, threads, |t, lo, want| {
+            match cutter
+                .as_ref()?
+                .find_cut(texts[t].as_ref().as_bytes(), lo, want, true)
+            {
+                Cut::At(p) => Some(p),
+                _ => None,
+            }
+        });
+        let encode_chunk = |k: usize| -> Result<Encoded> {
+            monitor.check()?;
+            let c = &chunks[k];
+            let mut ids = Vec::with_capacity(c.bytes(len) / 3 + 16);
+            let mut ends = Vec::with_capacity(c.last - c.first + 1);
+            for (t, text) in texts.iter().enumerate().take(c.last + 1).skip(c.first) {
+                let text = text.as_ref();
+                let part = &text[c.segment(t, text.len())];
+                if part.len() >= CANCEL_INSIDE_FROM {
+                    ids.extend(self.encode_cancellable(part, allowed, monitor)?);
+                } else {
+                    self.encode_into(part, allowed, &mut ids)?;
+                }
+                ends.push(ids.len());
+            }
+            Ok(Encoded { ids, ends })
+        };
+        // The ids of a text whose parts span chunks, gathered until its last part.
+        let mut carry: Vec<u32> = Vec::new();
+        let mut next = 0;
+        let result = ordered::run(chunks.len(), threads, encode_chunk, |step| {
+            let Some(e) = step else {
+                return take(&[]);
             };
-            let workers = rayon::current_num_threads();
-            let total: usize = texts.iter().map(|t| t.as_ref().len()).sum();
-            let part = (total / (4 * workers)).max(SPLIT_MIN);
-            if workers == 1 || texts.iter().all(|t| t.as_ref().len() <= 2 * part) {
-                return texts.par_iter().map(|t| encode(t.as_ref())).collect();
+            let c = &chunks[next];
+            next += 1;
+            let parts = c.last - c.first + 1;
+            let continued = c.from > 0; // its first part continues a text
+            let open = !c.ends(c.last, len(c.last)); // its last part's text goes on
+            let part = |i: usize| &e.ids[if i == 0 { 0 } else { e.ends[i - 1] }..e.ends[i]];
+            if continued {
+                carry.extend_from_slice(part(0));
             }
-            let cutter = self.cutter_for(allowed)?;
-            // (text number, part of it), in text order; every text has at least one part.
-            let mut jobs: Vec<(usize, &str)> = Vec::new();
-            for (i, t) in texts.iter().enumerate() {
-                let t = t.as_ref();
-                if t.len() > 2 * part {
-                    jobs.extend(cut::split_str(&cutter, t, part).into_iter().map(|p| (i, p)));
-                } else {
-                    jobs.push((i, t));
-                }
+            let finished = if open { parts - 1 } else { parts };
+            let done: Vec<&[u32]> = (0..finished)
+                .map(|i| {
+                    if i == 0 && continued {
+                        &carry[..]
+                    } else {
+                        part(i)
+                    }
+                })
+                .collect();
+            take(&done)?;
+            drop(done);
+            let only_carried = parts == 1 && continued && open; // already in `carry`
+            if continued && !only_carried {
+                carry.clear();
             }
-            let parts: Vec<Vec<u32>> = jobs
-                .par_iter()
-                .map(|&(_, p)| encode(p))
-                .collect::<Result<_>>()?;
-            let mut out: Vec<Vec<u32>> = Vec::with_capacity(texts.len());
-            for (&(i, _), ids) in jobs.iter().zip(parts) {
-                if i < out.len() {
-                    out[i].extend_from_slice(&ids);
-                } else {
-                    out.push(ids);
-                }
+            if open && !only_carried {
+                carry.extend_from_slice(part(parts - 1));
             }
-            Ok(out)
-        })?
+            Ok(())
+        });
+        if result.is_err() {
+            monitor.cancel();
+        }
+        result
     }
 
     /// The cutter for encoding under `allowed`: the special tokens it recognizes must not be
