@@ -112,18 +112,40 @@ impl<'t> O200kPieces<'t> {
         i
     }
 
+    /// End of the run of lower-set chars from `i`. ASCII lowercase letters, most of any text,
+    /// are tested on the byte itself.
+    #[inline(always)]
+    fn lower_run_end(&self, b: &[u8], mut i: usize) -> usize {
+        loop {
+            while i < b.len() && b[i].is_ascii_lowercase() {
+                i += 1;
+            }
+            if i >= b.len() || b[i] < 0x80 {
+                return i;
+            }
+            let (cp, len) = decode(b, i);
+            if !in_lower_set(self.table.class_u32(cp)) {
+                return i;
+            }
+            i += len;
+        }
+    }
+
     /// `[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+` at `s` (the first letter
     /// alternative without its prefix and suffix): `Ok(end)` if it matches, else `Err(e)` with
     /// `e` the end of the upper-set run from `s` (where the second alternative's `+` ends).
     #[inline(always)]
     fn cased_letters(&self, b: &[u8], s: usize) -> Result<usize, usize> {
+        if s < b.len() && b[s].is_ascii_lowercase() {
+            return Ok(self.lower_run_end(b, s + 1)); // the common case, without the loop below
+        }
         let mut i = s;
         let mut both_end = None; // end of the run's last char that is in both sets
         while i < b.len() {
             let (c, len) = self.class_at(b, i);
             if c == LOWER {
                 // The upper-set run ends at a lower-only letter: the lower run takes it and more.
-                return Ok(self.run_end(b, i + len, in_lower_set));
+                return Ok(self.lower_run_end(b, i + len));
             }
             if c > MARK {
                 break;
