@@ -11,6 +11,10 @@
 //! Performance notes: it replaced a radix heap keyed by (rank << 32 | position), whose pops
 //! moved each key down up to 64 buckets: `"a" * 100_000` spent 34% of its time in `pop`
 //! (perf). Here a key is pushed once into its rank's list; each rank's list is sorted once.
+//! - Dropped: buckets of 2^6..2^14 ranks in a plain `Vec` (no hashing), each bucket counting-
+//!   sorted by rank when reached, late pushes into it in a small binary heap. 1M random digits
+//!   (GPT-2) 358 -> 351 M instructions but 3.5 -> 4.0 M L2-size misses (cachegrind), the same
+//!   wall time, and 10K pieces of 128-528 letters 15-20% slower (cl100k).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -53,6 +57,13 @@ impl RankQueue {
         }
         list.push(key as u32);
         true
+    }
+
+    /// The key `k` places ahead among those being taken (the merge loop prefetches its part).
+    #[inline]
+    pub(super) fn ahead(&self, k: usize) -> Option<u64> {
+        let pos = *self.taking.get(self.next + k)?;
+        Some((self.current? as u64) << 32 | pos as u64)
     }
 
     /// Removes and returns the smallest key.
