@@ -256,9 +256,19 @@ fn prefetch(parts: &[Part], i: usize) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::tests::toy;
     use super::*;
+
+    /// A xorshift generator: `rnd(m)` is in 0..m.
+    pub(in super::super) fn rng(mut seed: u64) -> impl FnMut(u64) -> u64 {
+        move |m| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m
+        }
+    }
 
     #[test]
     fn rank_queue_refuses_falling_ranks_and_leaves_out_alone() {
@@ -280,18 +290,11 @@ mod tests {
             &["abc", "bc", "ab", "cab", "aa", "ca", "bcab", "aaaa", "bb"][..],
         ] {
             let bpe = toy(merges);
-            let mut seed = 0x2545F4914F6CDD1Du64;
+            let mut rnd = rng(0x2545F4914F6CDD1D);
             let mut taken = 0;
             for len in (0..300).chain([BINARY_BELOW - 1, BINARY_BELOW, 3 * BINARY_BELOW + 1]) {
                 for _ in 0..10 {
-                    let piece: Vec<u8> = (0..len)
-                        .map(|_| {
-                            seed ^= seed << 13;
-                            seed ^= seed >> 7;
-                            seed ^= seed << 17;
-                            b"abcx"[(seed % 4) as usize]
-                        })
-                        .collect();
+                    let piece: Vec<u8> = (0..len).map(|_| b"abcx"[rnd(4) as usize]).collect();
                     let mut want = Vec::new();
                     merge_binary(&bpe, &piece, &mut want);
                     let mut got = Vec::new();

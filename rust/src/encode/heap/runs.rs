@@ -181,6 +181,7 @@ fn sweep(bpe: &Bpe, runs: &[Run], m: u64, next: &mut Vec<Run>) -> bool {
 mod tests {
     use super::super::super::tests::toy;
     use super::super::merge_binary;
+    use super::super::tests::rng;
     use super::*;
 
     /// `merge` (when it takes the piece) equals the binary-heap queue.
@@ -227,16 +228,6 @@ mod tests {
                 taken += check(&bpe, &vec![b'a'; n]) as usize;
             }
             assert!(taken > 0, "{merges:?}: runs never took a piece");
-        }
-    }
-
-    /// A xorshift generator: `rnd(m)` is in 0..m.
-    fn rng(mut seed: u64) -> impl FnMut(u64) -> u64 {
-        move |m| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % m
         }
     }
 
