@@ -8,8 +8,20 @@
 //! Each chunk's ids go into one flat vector with the end of every text's part, so a batch of
 //! 100K lines makes ~40 allocations, not 200K.
 //!
-//! Measured (5 MB slices of the benchmark corpora, GPT-2, 2 cores; `encode_ordinary_batch`
-//! 2 threads / 1 thread, lists included): see `docs/encoding.md` and the numbers beside `plan`.
+//! Performance notes (GPT-2, 5 MB slices of the benchmark corpora past their first 10 MB, 2
+//! cores shared with other sessions, so each timing kept only when the rest of the machine was
+//! idle during the call; `encode_ordinary_batch` 2 threads / 1 thread, lists included):
+//! - before (a job per text, lists built after all encoding): English documents 2.06x, lines
+//!   1.36x; multilingual 1.66x / 1.50x; code 1.59x / 1.23x (12:18 UTC, load 0.6);
+//! - after (chunks, conversion overlapped): English 1.79-2.12x / 1.66-1.84x, multilingual
+//!   1.68-2.12x / 1.77-1.83x, code 1.59-1.75x / 1.54x (13:29-13:34 UTC). What is left on
+//!   lines is serial work before the engine starts: the Python wrapper's per-text type check
+//!   (~8 ms of ~130 on 130K lines) and PyO3's copy of every str into bytes under `abi3-py39`.
+//!   Inside the engine the helper is busy ~95% of the time.
+//! - tried and dropped: pausing the garbage collector per step instead of per batch
+//!   (collections took 38% of the calling thread, `id_lists.rs`); reusing chunk buffers across
+//!   chunks instead of allocating each (no change in the calling thread's time or its kernel
+//!   share, 17%, which is Python's own list memory being faulted in).
 
 use super::{Allowed, Tokenizer};
 use crate::cut::{Cut, Cutter};
