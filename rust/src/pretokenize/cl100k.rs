@@ -6,6 +6,7 @@
 //! match is argued in `README.md` beside this file ("cl100k_base").
 
 use super::gpt2::decode;
+use super::scan::{self, is_newline};
 use super::unicode_class::{table, CharClass, ClassTable, ASCII_CLASS, NON_ASCII};
 
 const LETTER: u8 = CharClass::Letter as u8;
@@ -54,21 +55,10 @@ impl<'t> Cl100kPieces<'t> {
         i
     }
 
-    /// `\p{N}{1,3}`: the digit at `start` (of byte length `len0`) and up to two more.
+    /// `\p{N}{1,3}`.
     #[inline(always)]
     fn digits_end(&self, b: &[u8], start: usize, len0: usize) -> usize {
-        let mut i = start + len0;
-        for _ in 0..2 {
-            if i >= b.len() {
-                break;
-            }
-            let (c, len) = self.class_at(b, i);
-            if c != NUMBER {
-                break;
-            }
-            i += len;
-        }
-        i
+        scan::digits_end(b, start, len0, NUMBER, |b, i| self.class_at(b, i))
     }
 
     /// The whitespace alternatives from the whitespace char at `start` (of byte length `len0`):
@@ -142,11 +132,6 @@ impl<'t> Cl100kPieces<'t> {
     }
 }
 
-#[inline(always)]
-fn is_newline(b: u8) -> bool {
-    b == b'\r' || b == b'\n'
-}
-
 /// `[\r\n]*`: the end of the run of \r and \n from `i`.
 #[inline(always)]
 fn newlines_end(b: &[u8], mut i: usize) -> usize {
@@ -185,18 +170,9 @@ impl<'t> Iterator for Cl100kPieces<'t> {
 
     #[inline]
     fn next(&mut self) -> Option<&'t str> {
-        let text = self.text;
-        let start = self.pos;
-        if start >= text.len() {
-            return None;
-        }
-        let end = self.piece_end(text.as_bytes(), start);
-        debug_assert!(start < end && end <= text.len() && text.is_char_boundary(end));
+        let (piece, end) = scan::next_piece(self.text, self.pos, |b, s| self.piece_end(b, s))?;
         self.pos = end;
-        // SAFETY: as in `Gpt2Pieces::next`: every end is reached by stepping over whole chars
-        // from a char boundary (an ASCII byte, a lead byte plus the length its bits give, or
-        // the two bytes of U+017F), never past the end.
-        Some(unsafe { text.get_unchecked(start..end) })
+        Some(piece)
     }
 }
 

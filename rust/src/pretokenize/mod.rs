@@ -8,6 +8,7 @@ pub mod cl100k;
 pub mod gpt2;
 pub mod o200k;
 pub mod regex_pattern;
+mod scan;
 pub mod unicode_class;
 
 use crate::error::Result;

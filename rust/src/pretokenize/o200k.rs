@@ -9,6 +9,7 @@
 
 use super::cl100k::contraction_end;
 use super::gpt2::decode;
+use super::scan::{self, is_newline};
 use super::unicode_class::ClassTable;
 use crate::fork_safe::RaceOnce;
 
@@ -171,21 +172,10 @@ impl<'t> O200kPieces<'t> {
         }
     }
 
-    /// `\p{N}{1,3}`: the digit at `start` (of byte length `len0`) and up to two more.
+    /// `\p{N}{1,3}`.
     #[inline(always)]
     fn digits_end(&self, b: &[u8], start: usize, len0: usize) -> usize {
-        let mut i = start + len0;
-        for _ in 0..2 {
-            if i >= b.len() {
-                break;
-            }
-            let (c, len) = self.class_at(b, i);
-            if c != NUMBER {
-                break;
-            }
-            i += len;
-        }
-        i
+        scan::digits_end(b, start, len0, NUMBER, |b, i| self.class_at(b, i))
     }
 
     /// `[^\s\p{L}\p{N}]+[\r\n/]*` continued from `i`.
@@ -263,11 +253,6 @@ impl<'t> O200kPieces<'t> {
     }
 }
 
-#[inline(always)]
-fn is_newline(b: u8) -> bool {
-    b == b'\r' || b == b'\n'
-}
-
 /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)?` at `i`: the same letters as cl100k's contractions.
 #[inline(always)]
 fn suffix_end(b: &[u8], i: usize) -> usize {
@@ -283,18 +268,9 @@ impl<'t> Iterator for O200kPieces<'t> {
 
     #[inline]
     fn next(&mut self) -> Option<&'t str> {
-        let text = self.text;
-        let start = self.pos;
-        if start >= text.len() {
-            return None;
-        }
-        let end = self.piece_end(text.as_bytes(), start);
-        debug_assert!(start < end && end <= text.len() && text.is_char_boundary(end));
+        let (piece, end) = scan::next_piece(self.text, self.pos, |b, s| self.piece_end(b, s))?;
         self.pos = end;
-        // SAFETY: as in `Gpt2Pieces::next`: every end is reached by stepping over whole chars
-        // from a char boundary (an ASCII byte, a lead byte plus the length its bits give, or a
-        // contraction's ASCII letters or U+017F), never past the end.
-        Some(unsafe { text.get_unchecked(start..end) })
+        Some(piece)
     }
 }
 
