@@ -31,8 +31,9 @@ use crate::monitor::Monitor;
 mod ordered;
 mod plan;
 
-/// A text part at least this long is encoded with cancellation checks inside it (a text without
-/// safe cuts can make one chunk arbitrarily long).
+/// A text part at least this long is encoded with cancellation checks inside it, and a chunk
+/// this long never on the calling thread (a text without safe cuts can make one chunk
+/// arbitrarily long; see `ordered::run`).
 const CANCEL_INSIDE_FROM: usize = 4 << 20;
 
 /// One chunk's ids: text part `i`'s ids are `ids[ends[i - 1]..ends[i]]`.
@@ -85,7 +86,9 @@ impl Tokenizer {
                 .as_ref()?
                 .find_cut(texts[t].as_ref().as_bytes(), lo, want, true)
             {
-                Cut::At(p) => Some(p),
+                // Cuts fall on ASCII bytes or a special token's first byte; checked anyway, as
+                // the slicing below relies on it.
+                Cut::At(p) if texts[t].as_ref().is_char_boundary(p) => Some(p),
                 _ => None,
             }
         });
@@ -109,7 +112,11 @@ impl Tokenizer {
         // The ids of a text whose parts span chunks, gathered until its last part.
         let mut carry: Vec<u32> = Vec::new();
         let mut next = 0;
-        let result = ordered::run(chunks.len(), threads, encode_chunk, |step| {
+        // An error from `take` (Ctrl-C) cancels the monitor at once, so that jobs in flight
+        // (a long text without safe cuts is one job) stop before `run` waits for them.
+        let mut take = |done: &[&[u32]]| take(done).inspect_err(|_| monitor.cancel());
+        let long = |k: usize| chunks[k].bytes(len) >= CANCEL_INSIDE_FROM;
+        let result = ordered::run(chunks.len(), threads, encode_chunk, long, |step| {
             let Some(e) = step else {
                 return take(&[]);
             };

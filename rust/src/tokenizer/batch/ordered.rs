@@ -56,23 +56,26 @@ impl<T> Shared<T> {
         self.ready.notify_all();
     }
 
-    /// Result `k` if it is done, else waits for it up to `timeout` (None if still not done).
-    fn take(&self, k: usize, timeout: Option<Duration>) -> Option<Result<T>> {
+    /// Waits up to `timeout` for result `k`; whether it is done.
+    fn wait(&self, k: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
         let mut done = self.lock();
-        if let Some(timeout) = timeout {
-            let deadline = Instant::now() + timeout;
-            while done[k].is_none() {
-                let now = Instant::now();
-                if now >= deadline {
-                    break;
-                }
-                done = match self.ready.wait_timeout(done, deadline - now) {
-                    Ok((d, _)) => d,
-                    Err(e) => e.into_inner().0,
-                };
+        while done[k].is_none() {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
             }
+            done = match self.ready.wait_timeout(done, deadline - now) {
+                Ok((d, _)) => d,
+                Err(e) => e.into_inner().0,
+            };
         }
-        done[k].take()
+        true
+    }
+
+    /// Result `k`, if it is done.
+    fn take(&self, k: usize) -> Option<Result<T>> {
+        self.lock()[k].take()
     }
 }
 
@@ -89,10 +92,17 @@ impl Drop for StopOnDrop<'_> {
 /// thread with each result in order, and with None at least every `POLL_EVERY` while it waits;
 /// an error from `step` stops the run. The first error (by job order, or from `step`) is
 /// returned.
+///
+/// A job for which `long(k)` holds is never run on the calling thread itself: when the calling
+/// thread claims one, it runs it on a thread of its own and waits, calling `step(None)` (a
+/// long job would otherwise keep Ctrl-C unseen for its whole length; Python checks signals only
+/// on the main thread). It still counts as the calling thread's share: no more than `threads`
+/// threads work at once.
 pub fn run<T: Send>(
     jobs: usize,
     threads: usize,
     work: impl Fn(usize) -> Result<T> + Sync,
+    long: impl Fn(usize) -> bool,
     mut step: impl FnMut(Option<T>) -> Result<()>,
 ) -> Result<()> {
     let shared = Shared {
@@ -107,10 +117,18 @@ pub fn run<T: Send>(
         let mut polled = Instant::now();
         for k in 0..jobs {
             let r = loop {
-                if let Some(r) = shared.take(k, None) {
+                if let Some(r) = shared.take(k) {
                     break r;
                 }
                 match shared.claim() {
+                    Some(j) if long(j) => std::thread::scope(|s| {
+                        s.spawn(|| shared.run(j, &work));
+                        while !shared.wait(j, POLL_EVERY) {
+                            step(None)?;
+                        }
+                        polled = Instant::now();
+                        Ok(())
+                    })?,
                     Some(j) => shared.run(j, &work),
                     // Jobs are claimed in order and a failed job stops the run, so job k is
                     // claimed unless an earlier job failed, which was returned before this.
@@ -118,8 +136,8 @@ pub fn run<T: Send>(
                         return Err(Error::internal("a stopped batch lost a job"));
                     }
                     None => {
-                        if let Some(r) = shared.take(k, Some(POLL_EVERY)) {
-                            break r;
+                        if shared.wait(k, POLL_EVERY) {
+                            continue;
                         }
                     }
                 }
@@ -167,6 +185,7 @@ mod tests {
                         std::thread::sleep(Duration::from_micros(((k * 7919) % 13) as u64 * 50));
                         Ok(k * k)
                     },
+                    |k| k % 5 == 3, // some run on a thread of their own
                     |v| {
                         got.extend(v);
                         Ok(())
@@ -190,6 +209,7 @@ mod tests {
                     30 => panic!("job 30"),
                     _ => Ok(k),
                 },
+                |_| false,
                 |v| {
                     taken.extend(v);
                     Ok(())
@@ -198,9 +218,15 @@ mod tests {
             .unwrap_err();
             assert!(e.to_string().contains("job 10"), "{e}");
             assert_eq!(taken, (0..10).collect::<Vec<_>>());
-            let e = run(50, threads, Ok, |_| Err(Error::Interrupted));
+            let e = run(50, threads, Ok, |_| false, |_| Err(Error::Interrupted));
             assert!(matches!(e, Err(Error::Interrupted)));
-            let e = run(4, threads, |_| -> Result<()> { panic!("x") }, |_| Ok(()));
+            let e = run(
+                4,
+                threads,
+                |_| -> Result<()> { panic!("x") },
+                |_| true,
+                |_| Ok(()),
+            );
             assert!(e.unwrap_err().to_string().contains("panicked"));
         }
     }
@@ -220,6 +246,7 @@ mod tests {
                 }
                 Ok(())
             },
+            |_| false,
             |step| {
                 polls += usize::from(step.is_none());
                 Ok(())
@@ -235,11 +262,44 @@ mod tests {
                 std::thread::sleep(POLL_EVERY * 2);
                 Ok(())
             },
+            |_| false,
             |step| match step {
                 Some(()) => Ok(()),
                 None => Err(Error::Interrupted),
             },
         );
         assert!(matches!(e, Err(Error::Interrupted)));
+    }
+
+    #[test]
+    fn long_jobs_leave_the_calling_thread_free_to_poll() {
+        // One thread: the long job runs on a thread of its own while the caller polls, and an
+        // error from a poll (Ctrl-C) ends the run once the job stops.
+        let me = std::thread::current().id();
+        let stop = AtomicBool::new(false);
+        let mut polls = 0;
+        let e = run(
+            1,
+            1,
+            |_| {
+                assert_ne!(std::thread::current().id(), me);
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Ok(())
+            },
+            |_| true,
+            |step| {
+                assert!(step.is_none());
+                polls += 1;
+                if polls == 3 {
+                    stop.store(true, Ordering::Relaxed); // what cancelling the monitor does
+                    return Err(Error::Interrupted);
+                }
+                Ok(())
+            },
+        );
+        assert!(matches!(e, Err(Error::Interrupted)));
+        assert_eq!(polls, 3);
     }
 }
