@@ -302,4 +302,26 @@ mod tests {
         assert!(matches!(e, Err(Error::Interrupted)));
         assert_eq!(polls, 3);
     }
+
+    #[test]
+    fn never_more_jobs_at_once_than_threads() {
+        for threads in [1, 2, 3] {
+            let (active, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+            run(
+                40,
+                threads,
+                |_| {
+                    let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(2));
+                    active.fetch_sub(1, Ordering::SeqCst);
+                    Ok(())
+                },
+                |k| k % 3 == 0,
+                |_| Ok(()),
+            )
+            .unwrap();
+            assert!(most.load(Ordering::SeqCst) <= threads, "threads {threads}");
+        }
+    }
 }
