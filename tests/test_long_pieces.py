@@ -96,6 +96,8 @@ TOY_VOCABULARIES = [
     ["aaaa", "aa", "aaaaaaaa", "aaa"],
     ["aaa", "aaaaaa", "aa", "aaaaaaaaa"],
     ["aa", "aaaaa", "aaa", "aaaaaaaaaa", "aaaa"],
+    ["aaaa", "aaaaaaaaaa", "aaaaaaaa", "aaaaaaaaaaa", "aa"],  # needs runs.rs's (T, T) check
+    ["bab", "bbaba", "ba"],  # needs the check of a border merge's right neighbour
     ["ab", "aa", "bb", "aab", "abb", "abab", "aaaa", "bbbb", "ba", "baba"],
     ["aaaa", "bb", "aa", "ab", "ba", "bab", "aba", "abab", "bbbb", "aab"],
 ]
@@ -114,7 +116,7 @@ def _few_runs(alphabet: str):
     return st.lists(run, min_size=1, max_size=8).map("".join)
 
 
-@pytest.mark.parametrize("merges", TOY_VOCABULARIES[5:])
+@pytest.mark.parametrize("merges", TOY_VOCABULARIES[6:])
 @SETTINGS
 @given(data=st.data())
 def test_toy_few_runs(merges, data):
