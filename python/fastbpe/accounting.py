@@ -16,7 +16,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Union
+from typing import Any
 
 __all__ = [
     "BYTES_PER_DTYPE",
@@ -78,7 +78,7 @@ CHINCHILLA_TOKENS_PER_PARAM = 20.0
 
 _SUFFIXES = {"K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
 
-Count = Union[int, float, str]
+Count = int | float | str
 
 
 def parse_count(value: Count, what: str = "count") -> float:

@@ -25,8 +25,8 @@ GPT2_PATTERN: str = _fastbpe.GPT2_PATTERN
 
 StrPath = Union[str, "os.PathLike[str]"]
 SaveFormat = Literal["fastbpe", "hf", "tiktoken", "vocab-merges"]
-AllowedSpecial = Union[Literal["all"], Set[str]]  # tiktoken's types for allowed_special...
-DisallowedSpecial = Union[Literal["all"], Collection[str]]  # ...and for disallowed_special
+AllowedSpecial = Literal["all"] | Set[str]  # tiktoken's types for allowed_special...
+DisallowedSpecial = Literal["all"] | Collection[str]  # ...and for disallowed_special
 _T = TypeVar("_T")
 
 
@@ -750,8 +750,12 @@ def _as_list(texts: object) -> list[Any]:
 
 def _check_texts(texts: object) -> list[str]:
     out = _as_list(texts)
-    for t in out:
-        _check_text(t)
+    # One C-level pass over the types first: a Python loop per text cost ~8 ms of ~130 ms on
+    # 130K lines, before any parallel work could start. Anything but exact str is looked at
+    # one by one (str subclasses pass; the first non-str raises).
+    if set(map(type, out)) - {str}:
+        for t in out:
+            _check_text(t)
     return out
 
 
