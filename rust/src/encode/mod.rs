@@ -28,6 +28,12 @@
 //!   moved each key down up to 64 buckets: `"a" * 100_000` 20 -> 7 ms, 1M digits 0.50 -> 0.25 s.
 //! - Dropped: a tournament tree (min in O(log n) per merge) for 17-127-byte pieces: 8.7K
 //!   instructions a piece against the linear scan's 8.0K (the pair lookups dominate, not the scan).
+//! - Dropped (session 5): a prefetching window over the piece loop (each piece's token-table and
+//!   piece-cache slots prefetched 4-8 pieces ahead of its lookup, since `perf annotate` put half of
+//!   `CachedEncoder::encode_piece` on the token-table load): 5-25% slower end to end on English
+//!   and code (pure Rust, 5 MB, interleaved runs); the hot tokens' slots are in cache anyway, and
+//!   the ring cost more than the misses it hid. A piece cache of 2^14 or 2^15 slots: simulated
+//!   misses on new multilingual text 11.8% -> 9.4% of pieces (2^15), wall clock within noise.
 //! - Not tried for lack of time: rust-gems' linear backtracking encoder (wordchipper is still 4-8x
 //!   faster on `"a" * 100_000`); it needs every GPT-2 token reachable by BPE from its own bytes.
 //! - What is left (English, per byte): scanner ~13, piece lookups and cache ~20, merges of new
