@@ -1,6 +1,6 @@
 //! The cl100k scanner against fancy-regex with tiktoken's pattern, piece by piece.
 
-use super::super::gpt2::tests::{random_string, XorShift, ALPHABET, TRICKY};
+use super::super::gpt2::tests::{for_each_string, random_string, XorShift, ALPHABET, TRICKY};
 use super::super::regex_pattern::RegexSplitter;
 use super::super::CL100K_PATTERN;
 use super::*;
@@ -99,41 +99,13 @@ fn alphabet() -> Vec<char> {
 
 #[test]
 fn all_strings_of_one_to_three_chars() {
-    let alpha = alphabet();
-    let mut s = String::new();
-    for &a in &alpha {
-        s.clear();
-        s.push(a);
-        check(&s);
-        for &b in &alpha {
-            s.clear();
-            s.extend([a, b]);
-            check(&s);
-            for &c in &alpha {
-                s.clear();
-                s.extend([a, b, c]);
-                check(&s);
-            }
-        }
-    }
+    for_each_string(&alphabet(), &[1, 2, 3], check);
 }
 
 #[test]
 fn all_strings_of_four_and_five_chars_small_alphabet() {
     const SMALL: &[char] = &[' ', '\'', 's', 'L', '1', '!', '\n', '\r', '\t', 'é'];
-    let mut s = String::new();
-    let n = SMALL.len();
-    for len in [4u32, 5] {
-        for code in 0..n.pow(len) {
-            s.clear();
-            let mut c = code;
-            for _ in 0..len {
-                s.push(SMALL[c % n]);
-                c /= n;
-            }
-            check(&s);
-        }
-    }
+    for_each_string(SMALL, &[4, 5], check);
 }
 
 #[test]

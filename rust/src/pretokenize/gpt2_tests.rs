@@ -214,22 +214,7 @@ pub(crate) const ALPHABET: &[char] = &[
 
 #[test]
 fn all_pairs_and_triples() {
-    let mut s = String::new();
-    for &a in ALPHABET {
-        s.clear();
-        s.push(a);
-        check(&s);
-        for &b in ALPHABET {
-            s.clear();
-            s.extend([a, b]);
-            check(&s);
-            for &c in ALPHABET {
-                s.clear();
-                s.extend([a, b, c]);
-                check(&s);
-            }
-        }
-    }
+    for_each_string(ALPHABET, &[1, 2, 3], check);
 }
 
 /// Quadruples over a smaller alphabet: enough to exercise two-char runs before/after spaces.
@@ -238,16 +223,23 @@ fn all_quadruples_small_alphabet() {
     const SMALL: &[char] = &[
         ' ', '\'', 's', 'l', 'x', '1', '!', '\n', '\u{A0}', 'é', '\u{301}',
     ];
+    for_each_string(SMALL, &[4], check);
+}
+
+/// Calls `f` with every string of each length in `lens` over `alphabet` (the scanners'
+/// exhaustive tests).
+pub(crate) fn for_each_string(alphabet: &[char], lens: &[u32], mut f: impl FnMut(&str)) {
+    let n = alphabet.len();
     let mut s = String::new();
-    for &a in SMALL {
-        for &b in SMALL {
-            for &c in SMALL {
-                for &d in SMALL {
-                    s.clear();
-                    s.extend([a, b, c, d]);
-                    check(&s);
-                }
+    for &len in lens {
+        for code in 0..n.pow(len) {
+            s.clear();
+            let mut c = code;
+            for _ in 0..len {
+                s.push(alphabet[c % n]);
+                c /= n;
             }
+            f(&s);
         }
     }
 }

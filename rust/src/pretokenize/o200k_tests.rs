@@ -1,7 +1,7 @@
 //! The o200k scanner against fancy-regex with tiktoken's pattern, piece by piece, and its class
 //! table against the pattern's own bracket expressions for every code point.
 
-use super::super::gpt2::tests::{random_string, XorShift, TRICKY};
+use super::super::gpt2::tests::{for_each_string, random_string, XorShift, TRICKY};
 use super::super::regex_pattern::RegexSplitter;
 use super::super::unicode_class::class_ranges;
 use super::super::O200K_PATTERN;
@@ -77,22 +77,7 @@ fn tricky_cases() {
 
 #[test]
 fn all_strings_of_one_to_three_chars() {
-    let mut s = String::new();
-    for &a in ALPHABET {
-        s.clear();
-        s.push(a);
-        check(&s);
-        for &b in ALPHABET {
-            s.clear();
-            s.extend([a, b]);
-            check(&s);
-            for &c in ALPHABET {
-                s.clear();
-                s.extend([a, b, c]);
-                check(&s);
-            }
-        }
-    }
+    for_each_string(ALPHABET, &[1, 2, 3], check);
 }
 
 #[test]
@@ -102,19 +87,7 @@ fn all_strings_of_four_and_five_chars_small_alphabet() {
     const SMALL: &[char] = &[
         ' ', '\t', '\n', '\'', 's', 'l', 'S', '中', '\u{301}', '1', '/', '!',
     ];
-    let mut s = String::new();
-    let n = SMALL.len();
-    for len in [4u32, 5] {
-        for code in 0..n.pow(len) {
-            s.clear();
-            let mut c = code;
-            for _ in 0..len {
-                s.push(SMALL[c % n]);
-                c /= n;
-            }
-            check(&s);
-        }
-    }
+    for_each_string(SMALL, &[4, 5], check);
 }
 
 #[test]
