@@ -132,6 +132,22 @@ def read_tiktoken_ranks(path: Path) -> dict[bytes, int]:
     return ranks
 
 
+def gpt2_ranks_under(gpt2_files: dict[str, Path], pattern: str, name: str):
+    """(fastbpe Tokenizer, tiktoken Encoding) with GPT-2's ranks and <|endoftext|> under
+    `pattern`: offline parity for another encoding's pre-tokenizer (ids depend on every piece
+    boundary, so equal ids mean equal pieces)."""
+    import fastbpe
+    import tiktoken
+
+    ranks = read_tiktoken_ranks(gpt2_files["r50k_base.tiktoken"])
+    specials = {"<|endoftext|>": 50256}
+    tik = tiktoken.Encoding(
+        name, pat_str=pattern, mergeable_ranks=ranks, special_tokens=specials
+    )
+    fast = fastbpe.Tokenizer.from_ranks(ranks, specials, pattern=pattern)
+    return fast, tik
+
+
 def derive_data_gym_files(ranks: dict[bytes, int]) -> tuple[bytes, bytes]:
     """encoder.json and vocab.bpe from ranks: each merge is where BPE on the token's bytes, using
     only lower-ranked tokens, stops at two parts."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import fastbpe
 import pytest
 import tiktoken
-from conftest import read_tiktoken_ranks
+from conftest import gpt2_ranks_under, read_tiktoken_ranks
 from fastbpe import _fastbpe, patterns
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -31,16 +31,7 @@ def test_the_scanner_is_selected_for_tiktokens_pattern():
 
 @pytest.fixture(scope="module")
 def pair(gpt2_files):
-    ranks = read_tiktoken_ranks(gpt2_files["r50k_base.tiktoken"])
-    specials = {"<|endoftext|>": 50256}
-    tik = tiktoken.Encoding(
-        "gpt2-ranks-cl100k-pattern",
-        pat_str=patterns.CL100K_PATTERN,
-        mergeable_ranks=ranks,
-        special_tokens=specials,
-    )
-    fast = fastbpe.Tokenizer.from_ranks(ranks, specials, pattern=patterns.CL100K_PATTERN)
-    return fast, tik
+    return gpt2_ranks_under(gpt2_files, patterns.CL100K_PATTERN, "gpt2-ranks-cl100k-pattern")
 
 
 def test_varied_text(pair, varied_text):

@@ -12,7 +12,7 @@ import hashlib
 import fastbpe
 import pytest
 import tiktoken
-from conftest import assert_same_ids, read_tiktoken_ranks
+from conftest import assert_same_ids, gpt2_ranks_under
 from fastbpe import _fastbpe, patterns, registry
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -31,16 +31,7 @@ def test_the_scanner_is_selected_for_tiktokens_pattern():
 
 @pytest.fixture(scope="module")
 def gpt2_ranks_pair(gpt2_files):
-    ranks = read_tiktoken_ranks(gpt2_files["r50k_base.tiktoken"])
-    specials = {"<|endoftext|>": 50256}
-    tik = tiktoken.Encoding(
-        "gpt2-ranks-o200k-pattern",
-        pat_str=patterns.O200K_PATTERN,
-        mergeable_ranks=ranks,
-        special_tokens=specials,
-    )
-    fast = fastbpe.Tokenizer.from_ranks(ranks, specials, pattern=patterns.O200K_PATTERN)
-    return fast, tik
+    return gpt2_ranks_under(gpt2_files, patterns.O200K_PATTERN, "gpt2-ranks-o200k-pattern")
 
 
 @pytest.fixture(scope="module")

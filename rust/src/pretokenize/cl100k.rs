@@ -5,7 +5,6 @@
 //! its character classes and UTF-8 decoding with). Why each rule gives exactly the regex's
 //! match is argued in `README.md` beside this file ("cl100k_base").
 
-use super::gpt2::decode;
 use super::scan::{self, is_newline};
 use super::unicode_class::{table, CharClass, ClassTable, ASCII_CLASS, NON_ASCII};
 
@@ -33,13 +32,7 @@ impl<'t> Cl100kPieces<'t> {
     /// Class and byte length of the char starting at `i` (< len).
     #[inline(always)]
     fn class_at(&self, b: &[u8], i: usize) -> (u8, usize) {
-        let c = ASCII_CLASS[b[i] as usize];
-        if c != NON_ASCII {
-            (c, 1)
-        } else {
-            let (cp, len) = decode(b, i);
-            (self.table.class_u32(cp), len)
-        }
+        scan::class_at(&ASCII_CLASS, NON_ASCII, self.table, b, i)
     }
 
     /// End of the maximal run of chars of class `class` from byte `i` (possessive `++`).

@@ -57,13 +57,7 @@ impl<'t> Gpt2Pieces<'t> {
     /// Class and byte length of the char starting at `i` (< len).
     #[inline(always)]
     fn class_at(&self, bytes: &[u8], i: usize) -> (u8, usize) {
-        let c = ASCII_CLASS[bytes[i] as usize];
-        if c != NON_ASCII {
-            (c, 1)
-        } else {
-            let (cp, len) = decode(bytes, i);
-            (self.table.class_u32(cp), len)
-        }
+        super::scan::class_at(&ASCII_CLASS, NON_ASCII, self.table, bytes, i)
     }
 
     /// End of the maximal run of chars of class `class` starting at byte `i` (possessive `++`).

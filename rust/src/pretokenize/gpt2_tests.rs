@@ -226,6 +226,26 @@ fn all_quadruples_small_alphabet() {
     for_each_string(SMALL, &[4], check);
 }
 
+/// Each `unit` repeated to 1 MiB, then `tail`: `pieces` must split it fast and losslessly, and
+/// `check` (the scanner against the regex) must pass on a 4096-unit copy of the same shape.
+pub(crate) fn check_long_runs(
+    cases: &[(&str, &str)],
+    pieces: fn(&str) -> Vec<&str>,
+    check: fn(&str),
+) {
+    let n = 1 << 20;
+    for &(unit, tail) in cases {
+        let text = unit.repeat(n / unit.len()) + tail;
+        let t0 = std::time::Instant::now();
+        let got = pieces(&text);
+        // Linear: milliseconds. A re-scanning (quadratic) scanner would take hours on 1 MiB.
+        assert!(t0.elapsed().as_secs_f64() < 20.0, "slow on {unit:?}");
+        assert_eq!(got.concat(), text);
+        // The oracle is fast enough on a shorter copy of the same shape.
+        check(&(unit.repeat(4096) + tail));
+    }
+}
+
 /// Calls `f` with every string of each length in `lens` over `alphabet` (the scanners'
 /// exhaustive tests).
 pub(crate) fn for_each_string(alphabet: &[char], lens: &[u32], mut f: impl FnMut(&str)) {
@@ -310,8 +330,7 @@ fn random_words_and_spaces() {
 #[test]
 fn long_runs_are_linear_and_correct() {
     // Each of these would be slow if the scanner re-scanned runs; they must also be exact.
-    let n = 1 << 20;
-    for (unit, tail) in [
+    let cases = &[
         (" ", ""),
         (" ", "x"),
         ("\n", "x"),
@@ -321,17 +340,8 @@ fn long_runs_are_linear_and_correct() {
         (" \n", "x"),
         ("\u{3000}", "x"),
         ("é", "!"),
-    ] {
-        let text = unit.repeat(n / unit.len()) + tail;
-        let t0 = std::time::Instant::now();
-        let got: Vec<&str> = Gpt2Pieces::new(&text).collect();
-        // Linear: milliseconds. A re-scanning (quadratic) scanner would take hours on 1 MiB.
-        assert!(t0.elapsed().as_secs_f64() < 20.0, "slow on {unit:?}");
-        assert_eq!(got.concat(), text);
-        // The oracle is fast enough on a shorter copy of the same shape.
-        let short = unit.repeat(4096) + tail;
-        check(&short);
-    }
+    ];
+    check_long_runs(cases, |t| Gpt2Pieces::new(t).collect(), check);
     // A run of spaces before a word: one piece (all but one space), then " word".
     let text = " ".repeat(1000) + "word";
     let got: Vec<&str> = Gpt2Pieces::new(&text).collect();

@@ -91,13 +91,7 @@ impl<'t> O200kPieces<'t> {
     /// Class and byte length of the char starting at `i` (< len).
     #[inline(always)]
     fn class_at(&self, b: &[u8], i: usize) -> (u8, usize) {
-        let c = ASCII[b[i] as usize];
-        if c != NON_ASCII {
-            (c, 1)
-        } else {
-            let (cp, len) = decode(b, i);
-            (self.table.class_u32(cp), len)
-        }
+        scan::class_at(&ASCII, NON_ASCII, self.table, b, i)
     }
 
     /// End of the run from `i` of chars whose class passes `keep`.

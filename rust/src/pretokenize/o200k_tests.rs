@@ -1,7 +1,9 @@
 //! The o200k scanner against fancy-regex with tiktoken's pattern, piece by piece, and its class
 //! table against the pattern's own bracket expressions for every code point.
 
-use super::super::gpt2::tests::{for_each_string, random_string, XorShift, TRICKY};
+use super::super::gpt2::tests::{
+    check_long_runs, for_each_string, random_string, XorShift, TRICKY,
+};
 use super::super::regex_pattern::RegexSplitter;
 use super::super::unicode_class::class_ranges;
 use super::super::O200K_PATTERN;
@@ -102,8 +104,7 @@ fn random_strings() {
 
 #[test]
 fn long_runs_are_linear_and_correct() {
-    let n = 1 << 20;
-    for (unit, tail) in [
+    let cases = &[
         (" ", ""),
         (" ", "x"),
         ("\n", "x"),
@@ -117,14 +118,8 @@ fn long_runs_are_linear_and_correct() {
         ("\u{301}A", ""),
         ("/", "x"),
         ("\u{3000}", "x"),
-    ] {
-        let text = unit.repeat(n / unit.len()) + tail;
-        let t0 = std::time::Instant::now();
-        let got: Vec<&str> = O200kPieces::new(&text).collect();
-        assert!(t0.elapsed().as_secs_f64() < 20.0, "slow on {unit:?}");
-        assert_eq!(got.concat(), text);
-        check(&(unit.repeat(4096) + tail));
-    }
+    ];
+    check_long_runs(cases, |t| O200kPieces::new(t).collect(), check);
 }
 
 /// `true` at each code point in the ranges.

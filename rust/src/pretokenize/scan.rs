@@ -1,5 +1,8 @@
 //! What the hand-written scanners (`gpt2`, `cl100k`, `o200k`) share: stepping from one piece to
-//! the next, and the small rules two patterns spell alike.
+//! the next, a char's class, and the small rules two patterns spell alike.
+
+use super::gpt2::decode;
+use super::unicode_class::ClassTable;
 
 /// The piece of `text` from `start` to `end(bytes, start)`, and that end; None at the end of the
 /// text. `end` must return a char boundary in `(start, len]`.
@@ -22,6 +25,25 @@ pub(super) fn next_piece(
     // `&text[start..end]` cut the GPT-2 scanner's instructions by a quarter (22.4 -> 16-17 per
     // byte on English, cachegrind; README.md).
     Some((unsafe { text.get_unchecked(start..end) }, end))
+}
+
+/// Class and byte length of the char starting at byte `i` (< len) of valid UTF-8: an ASCII byte
+/// by the scanner's byte table `ascii`, whose `non_ascii` entries send lead bytes to `table`.
+#[inline(always)]
+pub(super) fn class_at(
+    ascii: &[u8; 256],
+    non_ascii: u8,
+    table: &ClassTable,
+    b: &[u8],
+    i: usize,
+) -> (u8, usize) {
+    let c = ascii[b[i] as usize];
+    if c != non_ascii {
+        (c, 1)
+    } else {
+        let (cp, len) = decode(b, i);
+        (table.class_u32(cp), len)
+    }
 }
 
 /// `\r` or `\n`, the two chars cl100k's and o200k's patterns treat apart from other `\s`.
