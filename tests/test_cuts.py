@@ -95,7 +95,16 @@ def test_encode_iterable_over_any_split_of_a_long_stream(pattern, specials, text
     text = (text or "a b\r\n") * (70_000 // max(1, len(text or "a b\r\n")) + 1)
     points = sorted({s % len(text) for s in splits})
     pieces = [text[a:b] for a, b in zip([0, *points], [*points, None])]
-    assert list(tok.encode_iterable(p for p in pieces if p)) == tok.encode(text)
+    try:
+        want = tok.encode(text)
+    except ValueError as e:
+        # fancy-regex gives up on some user patterns over long text (`[^\n]*\n` on a 70 KB line
+        # without a newline: its backtracking limit); the stream must then refuse too.
+        assert "backtracking" in str(e), e
+        with pytest.raises(ValueError, match="backtracking"):
+            list(tok.encode_iterable(p for p in pieces if p))
+        return
+    assert list(tok.encode_iterable(p for p in pieces if p)) == want
 
 
 @SETTINGS
