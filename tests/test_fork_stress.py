@@ -21,7 +21,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 
 SCRIPT = r"""
-import os, random, signal, sys, threading, time, traceback, warnings
+import faulthandler, os, random, signal, sys, threading, time, traceback, warnings
 warnings.simplefilter("ignore")  # DeprecationWarning: fork() of a multi-threaded process
 import numpy as np
 import fastbpe
@@ -103,6 +103,8 @@ for i in range(N_FORKS):
     pid = os.fork()
     if pid == 0:
         signal.alarm(10)  # a deadlock ends the child with SIGALRM
+        # A crash (SIGSEGV, SIGABRT from malloc's checks) prints every thread's Python stack.
+        faulthandler.enable(all_threads=True)
         try:
             every_entry_point(tok, i, os.path.join(TMP, f"child{i}.npy"))
             os._exit(0)
@@ -111,7 +113,11 @@ for i in range(N_FORKS):
             os._exit(1)
     _, status = os.waitpid(pid, 0)
     if status != 0:
-        failed.append((i, "deadlocked (SIGALRM)" if os.WIFSIGNALED(status) else f"status {status}"))
+        if os.WIFSIGNALED(status):
+            sig = signal.Signals(os.WTERMSIG(status)).name
+            failed.append((i, "deadlocked (SIGALRM)" if sig == "SIGALRM" else f"killed by {sig}"))
+        else:
+            failed.append((i, f"exit status {os.WEXITSTATUS(status)}"))
         break  # one is enough to fail; more would only cost 10 s each
 stop.set()
 print("FAILED", failed, flush=True)
