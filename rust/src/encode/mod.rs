@@ -51,6 +51,7 @@ mod pair_map;
 mod rank_queue;
 pub mod short_key;
 mod small;
+mod tagged_index;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -116,7 +117,7 @@ impl Bpe {
                 return Err(Error::value(format!("token id {} has empty bytes", t.id)));
             }
             if t.id == u32::MAX {
-                // The pair table's free-slot marker (`pair_map::EMPTY`); no vocabulary is that big.
+                // Kept free, so no packed (rank, id) can be `NO_MERGE`; no vocabulary is that big.
                 return Err(Error::value(format!("token id {} is too large", t.id)));
             }
             let keep = match by_bytes.get(&t.bytes) {
@@ -158,7 +159,14 @@ impl Bpe {
                 }
             }
         }
-        let short_ids = ShortMap::new(by_bytes.iter().map(|(b, &(_, id))| (&b[..], id)));
+        // Rank order: the tokens text uses most come first (see `ShortMap`).
+        let mut short: Vec<(&[u8], u32, u32)> = by_bytes
+            .iter()
+            .filter(|(b, _)| b.len() <= short_key::SHORT)
+            .map(|(b, &(rank, id))| (&b[..], rank, id))
+            .collect();
+        short.sort_unstable_by_key(|&(_, rank, _)| rank);
+        let short_ids = ShortMap::new(short.iter().map(|&(b, _, id)| (b, id)));
         let long_ids = by_bytes
             .into_iter()
             .filter(|(b, _)| b.len() > short_key::SHORT)
