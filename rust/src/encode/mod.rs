@@ -34,6 +34,14 @@
 //!   and code (pure Rust, 5 MB, interleaved runs); the hot tokens' slots are in cache anyway, and
 //!   the ring cost more than the misses it hid. A piece cache of 2^14 or 2^15 slots: simulated
 //!   misses on new multilingual text 11.8% -> 9.4% of pieces (2^15), wall clock within noise.
+//! - Kept (session 6): both lookup tables as a 4-byte tagged index over rank-ordered entries,
+//!   and a Bloom filter in front of the pair table (`tagged_index.rs`, `pair_map.rs`: 8 MB of
+//!   tables -> ~3.5 MB for GPT-2; +14% / +11% / +4% on English / multilingual / code).
+//! - Dropped (session 6): pieces taken in groups of 16 whose whole-piece index slots (and then
+//!   entries) were prefetched before any was encoded, with the tables above: 15-30% slower
+//!   (pure Rust, 5 MB, 9 interleaved runs each: English best 90.4 vs 69.7 one-stage / 57.9
+//!   two-stage MB/s, code 102.5 vs 77.1 / 69.5). As in session 5, buffering pieces cost more
+//!   than the overlapped misses won; `perf annotate`'s time on those loads is mostly skid.
 //! - Not tried: rust-gems' linear backtracking encoder (it needs every GPT-2 token reachable by
 //!   BPE from its own bytes). The run-length path (`heap/runs.rs`) took `"a" * 100_000` from
 //!   2.9 to 0.06 ms instead, and wordchipper's edge there with it.
