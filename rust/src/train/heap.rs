@@ -8,10 +8,8 @@
 //! A hand-written binary heap because the comparator needs the token table (std's `BinaryHeap`
 //! needs `Ord` on the entries alone).
 
-use rustc_hash::FxHashMap;
-
 use super::order::Candidate;
-use super::pairs::{Pair, PairCount};
+use super::pair_counts::PairCounts;
 use super::tokens::Tokens;
 
 pub(super) struct PairHeap {
@@ -53,14 +51,10 @@ impl PairHeap {
 
     /// Pops the best pair whose entry is current (see the module notes); `None` when no pair is
     /// left.
-    pub(super) fn pop_best(
-        &mut self,
-        counts: &FxHashMap<Pair, PairCount>,
-        tok: &Tokens,
-    ) -> Option<Candidate> {
+    pub(super) fn pop_best(&mut self, counts: &PairCounts, tok: &Tokens) -> Option<Candidate> {
         loop {
             let e = self.pop(tok)?;
-            let current = counts.get(&e.pair).copied().unwrap_or(0);
+            let current = counts.get(e.pair);
             if e.count == current {
                 return Some(e);
             }

@@ -24,6 +24,7 @@ pub mod count;
 mod heap;
 pub mod merge;
 mod order;
+mod pair_counts;
 mod pairs;
 pub mod table;
 mod tokens;

@@ -19,6 +19,7 @@ use crate::monitor::Monitor;
 
 use super::heap::PairHeap;
 use super::order::Candidate;
+use super::pair_counts::{Change, PairCounts};
 use super::tokens::Tokens;
 use super::words::Words;
 
@@ -40,7 +41,7 @@ pub(super) fn unpack(p: Pair) -> (u32, u32) {
 
 /// Every live pair's count, and the words it may occur in.
 pub(super) struct PairIndex {
-    pub(super) counts: FxHashMap<Pair, PairCount>,
+    pub(super) counts: PairCounts,
     words: FxHashMap<Pair, Vec<u32>>,
 }
 
@@ -76,14 +77,14 @@ impl PairIndex {
             })
             .collect();
         let mut index = PairIndex {
-            counts: FxHashMap::default(),
+            counts: PairCounts::default(),
             words: FxHashMap::default(),
         };
         for (pc, pw) in built {
             for (p, (c, list)) in pc.into_iter().zip(pw).enumerate() {
                 if c > 0 {
                     let key = pack((p >> 8) as u32, (p & 0xff) as u32);
-                    *index.counts.entry(key).or_insert(0) += c;
+                    index.counts.add(key, c);
                     index.extend_words(key, list);
                 }
             }
@@ -96,7 +97,7 @@ impl PairIndex {
         let all = self
             .counts
             .iter()
-            .map(|(&pair, &count)| Candidate::new(count, pair, tok))
+            .map(|(pair, count)| Candidate::new(count, pair, tok))
             .collect();
         PairHeap::from_vec(all, tok)
     }
@@ -117,30 +118,29 @@ impl PairIndex {
 
     /// Applies one merge's summed count changes. A raised count pushes a fresh heap entry (a
     /// lowered one is fixed lazily, see `heap`); a pair whose count reaches 0 is gone.
+    /// `scratch` is reused from merge to merge.
     pub(super) fn apply_deltas(
         &mut self,
         deltas: &FxHashMap<Pair, Delta>,
+        scratch: &mut Vec<(Pair, Delta)>,
         heap: &mut PairHeap,
         tok: &Tokens,
     ) {
-        for (&p, &d) in deltas.iter() {
-            if d == 0 {
-                continue;
+        scratch.clear();
+        scratch.extend(
+            deltas
+                .iter()
+                .filter(|(_, &d)| d != 0)
+                .map(|(&p, &d)| (p, d)),
+        );
+        let words = &mut self.words;
+        self.counts.apply(scratch, |p, change| match change {
+            Change::Raised(c) => heap.push(Candidate::new(c, p, tok), tok),
+            Change::Lowered => {}
+            Change::Gone => {
+                words.remove(&p);
             }
-            let c = self.counts.entry(p).or_insert(0);
-            if d > 0 {
-                *c += d.unsigned_abs();
-                heap.push(Candidate::new(*c, p, tok), tok);
-            } else {
-                // A pair's decrease never exceeds its count (each -1 is an occurrence that
-                // existed); saturate anyway so a broken invariant cannot wrap.
-                *c = c.saturating_sub(d.unsigned_abs());
-                if *c == 0 {
-                    self.counts.remove(&p);
-                    self.words.remove(&p);
-                }
-            }
-        }
+        });
     }
 }
 
@@ -191,7 +191,7 @@ impl NewPairLists {
             for &x in touched.iter() {
                 let list = std::mem::take(&mut lists[x as usize]);
                 let p = if left { pack(x, n) } else { pack(n, x) };
-                if index.counts.contains_key(&p) {
+                if index.counts.contains(p) {
                     index.extend_words(p, list);
                 }
             }

@@ -87,7 +87,7 @@ fn eq_long(a: &[u8], b: &[u8]) -> bool {
 /// The high and low halves of the 128-bit product, xored: one multiply that mixes every bit of
 /// both operands into the low bits (which pick the slot).
 #[inline(always)]
-fn fold_mul(a: u64, b: u64) -> u64 {
+pub(super) fn fold_mul(a: u64, b: u64) -> u64 {
     let p = (a as u128) * (b as u128);
     (p as u64) ^ ((p >> 64) as u64)
 }

@@ -39,8 +39,9 @@ pub(super) fn for_each_prefetched(list: &[u32], data: *const u32, mut f: impl Fn
     }
 }
 
+/// Hints the CPU to load the cache line at `p`.
 #[inline(always)]
-fn prefetch(p: *const u32) {
+pub(super) fn prefetch<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is only a hint; it never faults, even for an address out of bounds.
     unsafe {
