@@ -74,6 +74,7 @@ def every_entry_point(t, k, out_name):
     fresh.encode_with_unstable(texts[7][:10])
 
 
+LATEST = [fastbpe.Tokenizer(VOCAB, MERGES, SPECIALS)]
 stop = threading.Event()
 def hammer(seed):
     k = seed
@@ -90,7 +91,12 @@ def hammer_caches():
         k += 1
         tok.encode(texts[k % 8], allowed_special=SUBSETS[k % len(SUBSETS)])
         if k % 50 == 0:
-            fastbpe.Tokenizer(VOCAB, MERGES, SPECIALS).encode_with_unstable("hello wor")
+            # The child uses this one too: a fork can land while its lazy parts (the int
+            # objects of its lists, its sorted tokens) are being made on this thread.
+            fresh = fastbpe.Tokenizer(VOCAB, MERGES, SPECIALS)
+            LATEST[0] = fresh
+            fresh.encode(texts[k % 8])
+            fresh.encode_with_unstable("hello wor")
 
 threads = [threading.Thread(target=hammer, args=(s,), daemon=True) for s in (0, 1000)]
 threads.append(threading.Thread(target=hammer_caches, daemon=True))
@@ -108,6 +114,9 @@ for i in range(N_FORKS):
         faulthandler.enable(all_threads=True)
         try:
             every_entry_point(tok, i, os.path.join(TMP, f"child{i}.npy"))
+            latest = LATEST[0]
+            assert latest.encode(texts[0]) == want[0]
+            latest.encode_with_unstable(texts[6][:20])
             os._exit(0)
         except BaseException:
             traceback.print_exc()

@@ -15,10 +15,10 @@
 //!   round trip; a list under construction is only ever seen by this thread.
 
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyInt, PyList};
 
 use crate::error::{Error, Result};
+use crate::fork_safe::RaceOnce;
 
 use super::shutdown::{attach, detach};
 
@@ -47,7 +47,11 @@ impl Yielder {
 
 pub struct IdObjects {
     size: usize,
-    ints: PyOnceLock<Vec<Py<PyInt>>>,
+    /// Not a `PyOnceLock`: that one gives the GIL away while it holds its own lock, so a fork
+    /// from another thread right then left the child's first list of this tokenizer waiting
+    /// forever. With the GIL held, one thread makes the ints (racing threads would each make
+    /// them and keep one).
+    ints: RaceOnce<Vec<Py<PyInt>>>,
 }
 
 impl IdObjects {
@@ -55,14 +59,13 @@ impl IdObjects {
     pub fn new(n_vocab: usize) -> Self {
         IdObjects {
             size: n_vocab.min(CACHED_IDS),
-            ints: PyOnceLock::new(),
+            ints: RaceOnce::new(),
         }
     }
 
     fn ints(&self, py: Python<'_>) -> &[Py<PyInt>] {
-        self.ints.get_or_init(py, || {
-            (0..self.size).map(|i| PyInt::new(py, i).unbind()).collect()
-        })
+        self.ints
+            .get_or_init(|| (0..self.size).map(|i| PyInt::new(py, i).unbind()).collect())
     }
 
     /// `ids` as a Python list of ints.
