@@ -12,12 +12,12 @@
 //!   prefetched batches;
 //! - `order`: which of two pairs is merged first (count, then the tie-break);
 //! - `heap`: a max-heap of candidates with lazy invalidation (`pop_best`);
-//! - `update`: one merge's update of the words holding the pair, serial or in parallel, as summed
-//!   count deltas plus the word lists of the new pairs;
+//! - `update`: one merge's update of the words holding the pair (one pass, serial: see its notes),
+//!   as summed count deltas plus the word lists of the new pairs;
 //! - `tokens`: token bytes by id (a merge whose bytes already are a token reuses its id).
 //!
-//! Each step: pop the best current pair, make (or find) its token, queue the words that may
-//! hold it (each once), update them, apply the deltas to the counts and the heap, and index the
+//! Each step: pop the best current pair, make (or find) its token, update each word that may
+//! hold it (each once), apply the deltas to the counts and the heap, and index the
 //! new pairs. Only words that contain the chosen pair are touched.
 
 use crate::error::{Error, Result};
@@ -152,7 +152,6 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
     let mut pairs = PairIndex::count(&words, monitor);
     let mut heap = pairs.heap(&tok);
     let mut changes = Changes::default();
-    let mut todo: Vec<u32> = Vec::new();
     let mut scratch = Vec::new();
     let mut merges: Vec<(u32, u32)> = Vec::new();
     let mut ran_out = false;
@@ -176,8 +175,8 @@ fn learn_in_pool(counts: &WordCounts, opts: &MergeOptions, monitor: &Monitor) ->
         if is_new {
             monitor.add(1)?;
         }
-        words.queue_once(&pairs.take_words(best.pair), &mut todo);
-        changes.update(&mut words, &todo, (a, b, n), tok.len());
+        let list = pairs.take_words(best.pair);
+        changes.update(&mut words, &list, (a, b, n), tok.len());
         pairs.apply_deltas(&changes.deltas, &mut scratch, &mut heap, &tok);
         changes.flush_new_lists(n, &mut pairs);
     }

@@ -58,6 +58,9 @@ impl PairIndex {
             .map(|t| {
                 let mut pc = vec![0 as PairCount; 1 << 16];
                 let mut pw: Vec<Vec<u32>> = vec![Vec::new(); 1 << 16];
+                // The last word listed per pair, in a dense array: `list.last()` was a cache
+                // miss on each list's tail for every pair occurrence.
+                let mut last = vec![u32::MAX; 1 << 16];
                 'words: for &w in &offsets[(n_words * t / parts)..(n_words * (t + 1) / parts)] {
                     let c = words.count(w) as PairCount;
                     for (k, win) in words.symbols(w).windows(2).enumerate() {
@@ -67,9 +70,9 @@ impl PairIndex {
                         }
                         let p = ((win[0] << 8) | win[1]) as usize;
                         pc[p] += c;
-                        let list = &mut pw[p];
-                        if list.last() != Some(&w) {
-                            list.push(w);
+                        if last[p] != w {
+                            last[p] = w;
+                            pw[p].push(w);
                         }
                     }
                 }

@@ -4,7 +4,7 @@
 //! merge loop is bound by memory latency (each touched word is a cache miss), so touching a word
 //! (header and symbols) costs one miss, not one for an index array and another for the symbols,
 //! and loops over words prefetch [`PREFETCH`] records ahead ([`for_each_prefetched`]). `len`
-//! shrinks as merges apply (the record keeps its room); `stamp` is the last merge step that queued
+//! shrinks as merges apply (the record keeps its room); `stamp` is the last merge step that visited
 //! the word (dedupes a pair's word list). Words of one byte have no pairs and are dropped up front.
 
 use crate::error::{Error, Result};
@@ -101,13 +101,9 @@ impl Words {
         &mut self.data[off..off + HDR + len]
     }
 
-    pub(super) fn data_ptr(&self) -> *const u32 {
-        self.data.as_ptr()
-    }
-
-    /// Puts the words of `list` into `todo`, each once (a pair's list may name a word twice), for
-    /// a new merge step.
-    pub(super) fn queue_once(&mut self, list: &[u32], todo: &mut Vec<u32>) {
+    /// Starts a merge step: from now on, [`Words::for_each_once`] sees every word as not yet
+    /// visited.
+    pub(super) fn next_step(&mut self) {
         self.step = self.step.wrapping_add(1);
         if self.step == 0 {
             for &off in &self.offsets {
@@ -115,62 +111,26 @@ impl Words {
             }
             self.step = 1;
         }
-        todo.clear();
-        let (ahead, step, data) = (self.data.as_ptr(), self.step, &mut self.data);
-        for_each_prefetched(list, ahead, |w| {
-            let stamp = &mut data[w as usize + 1];
-            if *stamp != step {
-                *stamp = step;
-                todo.push(w);
-            }
-        });
     }
 
-    /// Shared mutable access for the parallel update (see [`SharedWords::record`]).
-    pub(super) fn shared(&mut self) -> SharedWords<'_> {
-        SharedWords {
-            data: self.data.as_mut_ptr(),
-            len: self.data.len(),
-            _words: std::marker::PhantomData,
-        }
+    /// Calls `f(record, w)` for each word `w` of `list` not yet visited in this step (a pair's
+    /// list may name a word twice), in list order, prefetching ahead.
+    #[inline]
+    pub(super) fn for_each_once(&mut self, list: &[u32], mut f: impl FnMut(&mut [u32], u32)) {
+        let (ahead, step) = (self.data.as_ptr(), self.step);
+        for_each_prefetched(list, ahead, |w| {
+            let stamp = &mut self.data[w as usize + 1];
+            if *stamp != step {
+                *stamp = step;
+                f(self.record_mut(w), w);
+            }
+        });
     }
 }
 
 #[inline]
 fn record_count(rec: &[u32]) -> u64 {
     rec[2] as u64 | (rec[3] as u64) << 32
-}
-
-/// The words' data for tasks that each update a disjoint set of records.
-pub(super) struct SharedWords<'a> {
-    data: *mut u32,
-    len: usize,
-    _words: std::marker::PhantomData<&'a mut Words>,
-}
-
-// SAFETY: tasks only reach the data through `record`, whose contract keeps them disjoint.
-unsafe impl Send for SharedWords<'_> {}
-unsafe impl Sync for SharedWords<'_> {}
-
-impl SharedWords<'_> {
-    pub(super) fn data_ptr(&self) -> *const u32 {
-        self.data
-    }
-
-    /// The record at offset `w`.
-    ///
-    /// # Safety
-    /// `w` is a record offset, and no other live reference (from any thread) is to the same
-    /// record. Records occupy disjoint ranges (offset + HDR + len <= the next offset), so distinct
-    /// offsets never alias.
-    #[inline]
-    #[allow(clippy::mut_from_ref)] // the point of this type; the contract above keeps it sound
-    pub(super) unsafe fn record(&self, w: u32) -> &mut [u32] {
-        let off = w as usize;
-        debug_assert!(off + HDR <= self.len);
-        let len = *self.data.add(off) as usize;
-        std::slice::from_raw_parts_mut(self.data.add(off), HDR + len)
-    }
 }
 
 /// Replaces every (a, b) in `syms` (left to right) by `n`, in place; returns the new length.
