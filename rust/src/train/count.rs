@@ -26,7 +26,7 @@ use crate::monitor::{Monitor, Unit};
 use crate::pretokenize::Pretokenizer;
 use crate::special::{Segment, SpecialMatcher};
 
-use super::table::ByteCounter;
+use super::table::{ByteCounter, BATCH};
 
 /// Counts of distinct pre-tokens (byte strings), 64-bit.
 #[derive(Clone, Default)]
@@ -118,7 +118,6 @@ impl WordCounts {
 
     #[inline]
     fn count_plain(&mut self, text: &str, pretokenizer: &Pretokenizer) -> Result<()> {
-        const BATCH: usize = 32;
         let table = &mut self.table;
         let mut batch: [&[u8]; BATCH] = [&[]; BATCH];
         let mut n = 0;

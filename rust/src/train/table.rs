@@ -25,7 +25,12 @@
 //! loads replaced by word loads (3.2% of all instructions before). Same counts, same merges on
 //! `english_100M.txt`.
 
+use super::words::prefetch;
+
 const EMPTY: u64 = 0;
+
+/// Keys per `add_batch` call (the callers' batch size): enough to overlap the misses.
+pub const BATCH: usize = 32;
 
 #[derive(Clone, Copy, Default)]
 #[repr(C)]
@@ -244,23 +249,23 @@ impl ByteCounter {
         }
     }
 
-    /// Adds 1 to each key of a batch. Hashes all keys and prefetches their slots first, then
-    /// inserts: the lookups' cache misses overlap instead of queueing one after another.
+    /// Adds 1 to each key of a batch. Hashes [`BATCH`] keys and prefetches their slots first,
+    /// then inserts: the lookups' cache misses overlap instead of queueing one after another.
     #[inline]
     pub fn add_batch(&mut self, keys: &[&[u8]]) {
-        const MAX: usize = 64;
-        debug_assert!(keys.len() <= MAX);
+        for chunk in keys.chunks(BATCH) {
+            self.add_chunk(chunk);
+        }
+    }
+
+    #[inline(always)]
+    fn add_chunk(&mut self, keys: &[&[u8]]) {
         self.reserve(keys.len());
         let mask = self.slots.len() - 1;
-        let mut prepared = [Prepared::default(); MAX];
+        let mut prepared = [Prepared::default(); BATCH];
         for (p, k) in prepared.iter_mut().zip(keys) {
             *p = prepare(k);
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: a prefetch is only a hint; the index is masked into bounds.
-            unsafe {
-                let ptr = self.slots.as_ptr().add(p.hash as usize & mask);
-                std::arch::x86_64::_mm_prefetch(ptr as *const i8, std::arch::x86_64::_MM_HINT_T0);
-            }
+            prefetch(self.slots.as_ptr().wrapping_add(p.hash as usize & mask));
         }
         for (&p, k) in prepared.iter().zip(keys) {
             self.add_prepared(p, k, 1);
@@ -300,7 +305,10 @@ impl ByteCounter {
         }
     }
 
-    /// Adds every count of `other` (keeps hashes: no re-hashing).
+    /// Adds every count of `other` (keeps hashes: no re-hashing). Batching these lookups with
+    /// prefetches, as `add_batch` does, was tried: reducing two thread tables of english_100M.txt
+    /// (286 K + 295 K words) took 27.9 ms instead of 30.8 ms for one `add` per entry, and
+    /// prefetching the other table's long keys too changed nothing; dropped as not worth the code.
     pub fn merge_from(&mut self, other: &ByteCounter) {
         for s in other.slots.iter().filter(|s| s.count != EMPTY) {
             self.reserve(1);
@@ -310,14 +318,11 @@ impl ByteCounter {
             } else {
                 0
             };
-            self.add_prepared(
-                Prepared {
-                    hash: s.hash,
-                    packed,
-                },
-                key,
-                s.count,
-            );
+            let p = Prepared {
+                hash: s.hash,
+                packed,
+            };
+            self.add_prepared(p, key, s.count);
         }
     }
 
