@@ -24,6 +24,12 @@
 //! `add_hashed` inlined (it was a call with a grow check per key), and `eq_long`'s byte-by-byte
 //! loads replaced by word loads (3.2% of all instructions before). Same counts, same merges on
 //! `english_100M.txt`.
+//!
+//! Keys of 1..=7 bytes (most occurrences) live in a table of their own with 16-byte slots (the
+//! key with its length in the last byte, and the count), so twice as many frequent words' slots
+//! fit in cache. `english_100M.txt`, table alone on 1 thread (25.8 M pieces, best of 6):
+//! 0.438 -> 0.373 s; whole count phase on 2 threads, 8 interleaved runs each under load:
+//! 0.503..0.594 -> 0.491..0.577 s (a 2-3% gain at every rank).
 
 use super::words::prefetch;
 
@@ -45,9 +51,117 @@ struct Slot {
 /// Counts per distinct byte string.
 #[derive(Clone, Default)]
 pub struct ByteCounter {
+    /// Keys of 1..=7 bytes (most occurrences), in 16-byte slots.
+    short: ShortTable,
+    /// The other keys (the empty key, and 8 bytes or more).
     slots: Vec<Slot>,
     arena: Vec<u8>,
     len: usize,
+}
+
+/// Keys of at most [`SHORT`] bytes: the slot is the key's bytes with its length in the last byte
+/// (so a key is one `u64`, never 0) and its count. Half the size of a [`Slot`], so twice as many
+/// of the frequent words' slots stay in cache.
+#[derive(Clone, Default)]
+struct ShortTable {
+    slots: Vec<ShortSlot>,
+    len: usize,
+}
+
+/// Longest key of the short table.
+const SHORT: usize = 7;
+
+#[derive(Clone, Copy, Default)]
+struct ShortSlot {
+    /// The key's bytes, zero-padded, and its length in byte 7; all zero: empty.
+    key: [u8; 8],
+    count: u64,
+}
+
+/// The short-table key of `b` (1..=SHORT bytes).
+#[inline(always)]
+fn short_key(b: &[u8]) -> [u8; 8] {
+    (pack8(b) | (b.len() as u64) << 56).to_le_bytes()
+}
+
+#[inline(always)]
+fn hash_short_key(k: [u8; 8]) -> u64 {
+    fold_mul(u64::from_le_bytes(k) ^ K0, K1)
+}
+
+const NO_KEY: [u8; 8] = [0; 8];
+
+#[inline(always)]
+fn is_short(key: &[u8]) -> bool {
+    (1..=SHORT).contains(&key.len())
+}
+
+impl ShortTable {
+    #[inline(always)]
+    fn reserve(&mut self, extra: usize) {
+        while (self.len + extra) * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+    }
+
+    fn grow(&mut self) {
+        let new_cap = (self.slots.len() * 2).max(64);
+        let old = std::mem::replace(&mut self.slots, vec![ShortSlot::default(); new_cap]);
+        let mask = new_cap - 1;
+        for s in old.into_iter().filter(|s| s.key != NO_KEY) {
+            let mut i = hash_short_key(s.key) as usize & mask;
+            while self.slots[i].key != NO_KEY {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = s;
+        }
+    }
+
+    /// Adds `n` to key `k` (hash `h`); the caller has reserved room.
+    #[inline(always)]
+    fn add(&mut self, k: [u8; 8], h: u64, n: u64) {
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            let s = &mut self.slots[i];
+            if s.key == k {
+                s.count = s.count.saturating_add(n);
+                return;
+            }
+            if s.key == NO_KEY {
+                *s = ShortSlot { key: k, count: n };
+                self.len += 1;
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn get(&self, k: [u8; 8]) -> u64 {
+        if self.slots.is_empty() {
+            return 0;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = hash_short_key(k) as usize & mask;
+        loop {
+            let s = &self.slots[i];
+            if s.key == k {
+                return s.count;
+            }
+            if s.key == NO_KEY {
+                return 0;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// (key bytes, count) of every entry.
+    fn iter(&self) -> impl Iterator<Item = (&[u8], u64)> + '_ {
+        self.slots
+            .iter()
+            .filter(|s| s.key != NO_KEY)
+            .map(|s| (&s.key[..s.key[7] as usize], s.count))
+    }
 }
 
 /// The bytes of `b` (at most 8) as a zero-padded little-endian `u64`, without a `memcpy` call:
@@ -162,12 +276,12 @@ impl ByteCounter {
     /// Number of distinct keys.
     #[inline]
     pub fn len(&self) -> usize {
-        self.len
+        self.len + self.short.len
     }
 
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     #[inline]
@@ -187,8 +301,14 @@ impl ByteCounter {
         if n == 0 {
             return;
         }
-        self.reserve(1);
-        self.add_prepared(prepare(key), key, n)
+        if is_short(key) {
+            let k = short_key(key);
+            self.short.reserve(1);
+            self.short.add(k, hash_short_key(k), n);
+        } else {
+            self.reserve(1);
+            self.add_prepared(prepare(key), key, n)
+        }
     }
 
     /// Makes room for `extra` more keys (grows at 3/4 load, and on first use).
@@ -261,14 +381,35 @@ impl ByteCounter {
     #[inline(always)]
     fn add_chunk(&mut self, keys: &[&[u8]]) {
         self.reserve(keys.len());
+        self.short.reserve(keys.len());
         let mask = self.slots.len() - 1;
+        let short_mask = self.short.slots.len() - 1;
         let mut prepared = [Prepared::default(); BATCH];
         for (p, k) in prepared.iter_mut().zip(keys) {
-            *p = prepare(k);
-            prefetch(self.slots.as_ptr().wrapping_add(p.hash as usize & mask));
+            if is_short(k) {
+                let sk = short_key(k);
+                let hash = hash_short_key(sk);
+                *p = Prepared {
+                    hash,
+                    packed: u64::from_le_bytes(sk),
+                };
+                prefetch(
+                    self.short
+                        .slots
+                        .as_ptr()
+                        .wrapping_add(hash as usize & short_mask),
+                );
+            } else {
+                *p = prepare(k);
+                prefetch(self.slots.as_ptr().wrapping_add(p.hash as usize & mask));
+            }
         }
         for (&p, k) in prepared.iter().zip(keys) {
-            self.add_prepared(p, k, 1);
+            if is_short(k) {
+                self.short.add(p.packed.to_le_bytes(), p.hash, 1);
+            } else {
+                self.add_prepared(p, k, 1);
+            }
         }
     }
 
@@ -287,6 +428,9 @@ impl ByteCounter {
 
     /// The count of `key` (0 when absent).
     pub fn get(&self, key: &[u8]) -> u64 {
+        if is_short(key) {
+            return self.short.get(short_key(key));
+        }
         if self.slots.is_empty() {
             return 0;
         }
@@ -310,6 +454,10 @@ impl ByteCounter {
     /// (286 K + 295 K words) took 27.9 ms instead of 30.8 ms for one `add` per entry, and
     /// prefetching the other table's long keys too changed nothing; dropped as not worth the code.
     pub fn merge_from(&mut self, other: &ByteCounter) {
+        for s in other.short.slots.iter().filter(|s| s.key != NO_KEY) {
+            self.short.reserve(1);
+            self.short.add(s.key, hash_short_key(s.key), s.count);
+        }
         for s in other.slots.iter().filter(|s| s.count != EMPTY) {
             self.reserve(1);
             let key = other.key_of(s);
@@ -328,15 +476,19 @@ impl ByteCounter {
 
     /// (key, count) of every entry, in table order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], u64)> + '_ {
-        self.slots
-            .iter()
-            .filter(|s| s.count != EMPTY)
-            .map(move |s| (self.key_of(s), s.count))
+        self.short.iter().chain(
+            self.slots
+                .iter()
+                .filter(|s| s.count != EMPTY)
+                .map(move |s| (self.key_of(s), s.count)),
+        )
     }
 
     /// Bytes of memory held (slots and arena).
     pub fn memory(&self) -> usize {
-        self.slots.capacity() * std::mem::size_of::<Slot>() + self.arena.capacity()
+        self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.short.slots.capacity() * std::mem::size_of::<ShortSlot>()
+            + self.arena.capacity()
     }
 }
 
