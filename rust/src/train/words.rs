@@ -28,12 +28,17 @@ pub(super) struct Words {
     step: u32,
 }
 
-/// Calls `f(w)` for each `w` of `list`, after hinting the CPU to load the record `PREFETCH` ahead.
+/// Calls `f(w)` for each `w` of `list`, after hinting the CPU to load the record `PREFETCH` ahead:
+/// its first two cache lines (records start anywhere in a line, so with the 4-word header most
+/// cross into the next one; from 13 symbols on, all do). Merge phase on
+/// `english_100M.txt` at 10K, 2 threads, 6 interleaved runs: one line 0.446..0.744 s, two lines
+/// 0.399..0.520 s; two lines 16 ahead 0.447..0.599 s; one line 16 ahead was slower.
 #[inline(always)]
 pub(super) fn for_each_prefetched(list: &[u32], data: *const u32, mut f: impl FnMut(u32)) {
     for (i, &w) in list.iter().enumerate() {
         if let Some(&ahead) = list.get(i + PREFETCH) {
             prefetch(data.wrapping_add(ahead as usize));
+            prefetch(data.wrapping_add(ahead as usize + 16));
         }
         f(w);
     }
