@@ -42,6 +42,9 @@
 //!   (pure Rust, 5 MB, 9 interleaved runs each: English best 90.4 vs 69.7 one-stage / 57.9
 //!   two-stage MB/s, code 102.5 vs 77.1 / 69.5). As in session 5, buffering pieces cost more
 //!   than the overlapped misses won; `perf annotate`'s time on those loads is mostly skid.
+//!   Also dropped: the piece cache asked before the token table (one load instead of two for a
+//!   cached token): best of 9, English 87.4 vs 80.1, code 106.3 vs 95.2 MB/s (the cache's slots
+//!   then hold tokens too and evict the pieces that need merging).
 //! - Not tried: rust-gems' linear backtracking encoder (it needs every GPT-2 token reachable by
 //!   BPE from its own bytes). The run-length path (`heap/runs.rs`) took `"a" * 100_000` from
 //!   2.9 to 0.06 ms instead, and wordchipper's edge there with it.
