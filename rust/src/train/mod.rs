@@ -19,6 +19,33 @@
 //! - When no pair is left (or none has `min_frequency` occurrences), training stops early with a
 //!   smaller vocabulary ([`Trained::ran_out`]).
 //! - The result does not depend on threads, chunk sizes or hash seeds.
+//!
+//! # Where the time goes
+//! `english_100M.txt` (457,788 distinct pre-tokens) to 10K vocab on the 2-core machine, 2 threads,
+//! Rust only (a small binary calling `count_files` and `learn_ids`), stage times from temporary
+//! `Instant`s; wall clock under the other engineers' load, so ranges, before and after taken at
+//! different times (interleaved end-to-end runs are in docs/training.md) (session 6):
+//!
+//! | stage | before | after | what changed |
+//! | --- | ---: | ---: | --- |
+//! | count: read, scan, table (2 threads) | 0.52-0.57 s | 0.39 s | `table`: one hash per key, short keys in 16-byte slots |
+//! | count: reduce of the 2 thread tables | 36 ms | 27 ms | (same table code) |
+//! | `Words::from_counts` | 33-35 ms | 32 ms | |
+//! | `PairIndex::count` | 40-46 ms | 35 ms | dense last-word array |
+//! | merges 1-10 / 10-100 / 100-1000 | 20 / 70-90 / 135-195 ms | 13 / 46 / 89 ms | one serial prefetched pass per merge (`update`), prefetched pair-count table (`pair_counts`) |
+//! | merges 1000-9743 | ~410 ms | ~210 ms | same |
+//! | freeing the index | 45-90 ms | 0 (on the pool, after the result) | |
+//! | total | 1.39-1.47 s | 0.84-0.97 s | |
+//!
+//! Before the changes, perf (`perf record -g`; this VM has no hardware counters, so no `perf stat
+//! -e instructions`) put counting at ~60% of the samples: the table ~26%, the GPT-2 scanner ~16%,
+//! the rest reading and UTF-8 checks; callgrind on `english_10M.txt`: the table's lookups 35% of
+//! instructions, the scanner 30%. In the merge loop, perf annotate put ~80% of `apply_deltas` on
+//! the pair map's lookup misses, and the late merges (1000..9743) spent 0.03 s queueing words,
+//! 0.09-0.14 s updating them, 0.12-0.17 s applying count changes, 0.03 s indexing new pairs.
+//! Tried and dropped (numbers beside the code): the parallel word update (`update`), batched
+//! prefetching in the table reduce (`table::ByteCounter::merge_from`), prefetching 16 words ahead
+//! (`words`).
 
 pub mod count;
 mod heap;
