@@ -61,25 +61,25 @@ impl Words {
         // Table order: the result never depends on word order (ties are broken by bytes, and
         // counts are sums), so no sort is needed.
         let all: Vec<(&[u8], u64)> = counts.iter().filter(|(b, _)| b.len() >= 2).collect();
-        let total: usize = all.iter().map(|(b, _)| HDR + b.len()).sum();
-        if total > u32::MAX as usize {
-            return Err(Error::value(
-                "too many distinct pre-tokens to train on (over 16 GB of them); raise min_frequency \
-                 or train on a sample",
-            ));
+        let mut offsets = Vec::with_capacity(all.len());
+        let mut total = 0usize;
+        for (b, _) in &all {
+            offsets.push(total as u32);
+            total += HDR + b.len();
+            if total > u32::MAX as usize {
+                return Err(Error::value(
+                    "too many distinct pre-tokens to train on (over 16 GB of them); raise \
+                     min_frequency or train on a sample",
+                ));
+            }
         }
-        let mut w = Words {
-            data: Vec::with_capacity(total),
-            offsets: Vec::with_capacity(all.len()),
+        let mut data = vec![0u32; total];
+        fill_records(&all, &offsets, 0, &mut data);
+        Ok(Words {
+            data,
+            offsets,
             step: 0,
-        };
-        for (b, n) in all {
-            w.offsets.push(w.data.len() as u32);
-            w.data
-                .extend_from_slice(&[b.len() as u32, 0, n as u32, (n >> 32) as u32]);
-            w.data.extend(b.iter().map(|&x| x as u32));
-        }
-        Ok(w)
+        })
     }
 
     pub(super) fn offsets(&self) -> &[u32] {
@@ -130,6 +130,32 @@ impl Words {
                 f(self.record_mut(w), w);
             }
         });
+    }
+}
+
+/// Writes the records of `words` (whose offsets are `offsets`, the first at `base`) into `data`,
+/// halves in parallel (widening the bytes to symbols reads each long word from the count table's
+/// arena at random). `from_counts` on english_100M.txt, 2 threads, 4 interleaved runs: serial
+/// 28.6-40.1 ms, in parallel 20.3-23.9 ms.
+fn fill_records(words: &[(&[u8], u64)], offsets: &[u32], base: usize, data: &mut [u32]) {
+    const SERIAL: usize = 1 << 16;
+    if words.len() > SERIAL {
+        let mid = words.len() / 2;
+        let cut = offsets[mid] as usize;
+        let (left, right) = data.split_at_mut(cut - base);
+        rayon::join(
+            || fill_records(&words[..mid], &offsets[..mid], base, left),
+            || fill_records(&words[mid..], &offsets[mid..], cut, right),
+        );
+        return;
+    }
+    let mut i = 0;
+    for &(b, n) in words {
+        data[i..i + HDR].copy_from_slice(&[b.len() as u32, 0, n as u32, (n >> 32) as u32]);
+        for (d, &x) in data[i + HDR..i + HDR + b.len()].iter_mut().zip(b) {
+            *d = x as u32;
+        }
+        i += HDR + b.len();
     }
 }
 
