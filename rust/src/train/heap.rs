@@ -12,6 +12,13 @@ use super::order::Candidate;
 use super::pair_counts::PairCounts;
 use super::tokens::Tokens;
 
+/// Children per node: a 4-ary heap is half as deep as a binary one, and a node's children share
+/// two cache lines (candidates are 32 bytes). The merge loop on english_100M.txt at 10K (388 K
+/// entries at the end), 2 threads, 6 interleaved runs: binary 0.338..0.553 s, 4-ary
+/// 0.327..0.394 s, lower at every rank. Which pair pops never depends on the heap's shape (the
+/// order is total), so the merges are the same.
+const D: usize = 4;
+
 pub(super) struct PairHeap {
     data: Vec<Candidate>,
 }
@@ -19,7 +26,7 @@ pub(super) struct PairHeap {
 impl PairHeap {
     pub(super) fn from_vec(data: Vec<Candidate>, tok: &Tokens) -> Self {
         let mut h = PairHeap { data };
-        for i in (0..h.data.len() / 2).rev() {
+        for i in (0..h.data.len() / D + 1).rev() {
             h.sift_down(i, tok);
         }
         h
@@ -29,7 +36,7 @@ impl PairHeap {
         self.data.push(e);
         let mut i = self.data.len() - 1;
         while i > 0 {
-            let parent = (i - 1) / 2;
+            let parent = (i - 1) / D;
             if self.data[i].outranks(&self.data[parent], tok) {
                 self.data.swap(i, parent);
                 i = parent;
@@ -67,16 +74,16 @@ impl PairHeap {
     fn sift_down(&mut self, mut i: usize, tok: &Tokens) {
         let n = self.data.len();
         loop {
-            let l = 2 * i + 1;
-            if l >= n {
+            let first = D * i + 1;
+            if first >= n {
                 break;
             }
-            let r = l + 1;
-            let c = if r < n && self.data[r].outranks(&self.data[l], tok) {
-                r
-            } else {
-                l
-            };
+            let mut c = first;
+            for k in first + 1..(first + D).min(n) {
+                if self.data[k].outranks(&self.data[c], tok) {
+                    c = k;
+                }
+            }
             if self.data[c].outranks(&self.data[i], tok) {
                 self.data.swap(c, i);
                 i = c;
