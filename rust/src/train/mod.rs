@@ -30,10 +30,10 @@
 //! | --- | ---: | ---: | --- |
 //! | count: read, scan, table (2 threads) | 0.52-0.57 s | 0.39 s | `table`: one hash per key, short keys in 16-byte slots |
 //! | count: reduce of the 2 thread tables | 36 ms | 27 ms | (same table code) |
-//! | `Words::from_counts` | 33-35 ms | 32 ms | |
+//! | `Words::from_counts` | 33-35 ms | 20-24 ms | records written in parallel halves |
 //! | `PairIndex::count` | 40-46 ms | 35 ms | dense last-word array |
-//! | merges 1-10 / 10-100 / 100-1000 | 20 / 70-90 / 135-195 ms | 13 / 46 / 89 ms | one serial prefetched pass per merge (`update`), prefetched pair-count table (`pair_counts`) |
-//! | merges 1000-9743 | ~410 ms | ~210 ms | same |
+//! | merges 1-10 / 10-100 / 100-1000 | 20 / 70-90 / 135-195 ms | 12 / 44 / 81 ms | one serial pass per merge (`update`), two lines prefetched per word (`words`), prefetched pair-count table (`pair_counts`), 4-ary heap (`heap`) |
+//! | merges 1000-9743 | ~410 ms | ~190 ms | same |
 //! | freeing the index | 45-90 ms | 0 (on the pool, after the result) | |
 //! | total | 1.39-1.47 s | 0.84-0.97 s | |
 //!
