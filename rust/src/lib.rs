@@ -14,6 +14,7 @@ pub mod formats;
 pub mod fsutil;
 pub mod monitor;
 pub mod parallel;
+mod prefetch;
 pub mod pretokenize;
 pub mod special;
 pub mod tokenizer;

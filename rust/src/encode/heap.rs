@@ -244,15 +244,9 @@ const PREFETCH_AHEAD: usize = 16;
 /// the piece (one L2 miss each for a 1 MB piece); the queue knows the positions in advance.
 #[inline(always)]
 fn prefetch(parts: &[Part], i: usize) {
-    #[cfg(target_arch = "x86_64")]
     if let Some(p) = parts.get(i) {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: SSE is part of x86_64; a prefetch is only a hint (it never faults or changes
-        // memory), and `p` points into `parts` anyway.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>((p as *const Part).cast()) };
+        crate::prefetch::prefetch(p);
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (parts, i);
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! short).
 
 use super::pairs::{Delta, Pair, PairCount};
-use super::words::prefetch;
+use crate::prefetch::prefetch;
 
 /// How many changes ahead [`PairCounts::apply`] prefetches.
 const PREFETCH: usize = 8;

@@ -31,7 +31,7 @@
 //! 0.438 -> 0.373 s; whole count phase on 2 threads, 8 interleaved runs each under load:
 //! 0.503..0.594 -> 0.491..0.577 s (a 2-3% gain at every rank).
 
-use super::words::prefetch;
+use crate::prefetch::prefetch;
 
 const EMPTY: u64 = 0;
 

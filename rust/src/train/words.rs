@@ -8,6 +8,7 @@
 //! the word (dedupes a pair's word list). Words of one byte have no pairs and are dropped up front.
 
 use crate::error::{Error, Result};
+use crate::prefetch::prefetch;
 
 use super::count::WordCounts;
 use super::pairs::{pack, Delta, Pair};
@@ -42,18 +43,6 @@ pub(super) fn for_each_prefetched(list: &[u32], data: *const u32, mut f: impl Fn
         }
         f(w);
     }
-}
-
-/// Hints the CPU to load the cache line at `p`.
-#[inline(always)]
-pub(super) fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint; it never faults, even for an address out of bounds.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0)
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }
 
 impl Words {
