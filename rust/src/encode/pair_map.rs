@@ -56,13 +56,20 @@ fn filter_bits(h: u64, shift: u32) -> (usize, u64) {
 }
 
 impl PairMap {
-    /// From (key, value) pairs; a repeated key keeps its last value (as `HashMap::insert` did).
+    /// From (key, value) pairs with distinct keys. `Bpe::new`'s are: a pair's two ids fix the
+    /// merged token's bytes, and two splits of one token differ in their left id.
     pub(super) fn new(items: &[(u64, u64)]) -> PairMap {
-        // Each key's last value: reversed, a stable sort by key puts it first among its equals.
-        let mut sorted: Vec<(u64, u64)> = items.iter().rev().copied().collect();
-        sorted.sort_by_key(|&(k, _)| k);
-        sorted.dedup_by_key(|&mut (k, _)| k);
+        let mut sorted = items.to_vec();
         sorted.sort_unstable_by_key(|&(k, v)| (v, k));
+        debug_assert_eq!(
+            sorted
+                .iter()
+                .map(|&(k, _)| k)
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
+            sorted.len(),
+            "pair keys must be distinct"
+        );
         // ~8 bits a key; at least 2 words, so that `filter_shift` < 64.
         let words = (sorted.len() / 8 + 1).next_power_of_two().max(2);
         let filter_shift = 64 - words.trailing_zeros();
@@ -73,7 +80,7 @@ impl PairMap {
         }
         let mut index = TaggedIndex::with_capacity(sorted.len());
         for (e, &(k, _)) in sorted.iter().enumerate() {
-            // Keys are distinct now: each goes to the free slot its probe ends at.
+            // Keys are distinct: each goes to the free slot its probe ends at.
             if let Err(free) = index.find(hash(k), |_| false) {
                 index.insert(free, e);
             }
