@@ -94,7 +94,7 @@ pub struct Bpe {
     long_ids: FxHashMap<Vec<u8>, u32>,
     pairs: PairMap,
     /// `merge_of(byte_id(a), byte_id(b))` at `a << 8 | b`: every piece's first round.
-    byte_pairs: Box<[u64]>,
+    byte_pairs: Box<[u32]>,
     byte_ids: [u32; 256],
     /// Unique per construction (clones share it: same contents); tags piece-cache entries.
     uid: u64,
@@ -127,9 +127,14 @@ impl Bpe {
             if t.bytes.is_empty() {
                 return Err(Error::value(format!("token id {} has empty bytes", t.id)));
             }
-            if t.id == u32::MAX {
-                // Kept free, so no packed (rank, id) can be `NO_MERGE`; no vocabulary is that big.
-                return Err(Error::value(format!("token id {} is too large", t.id)));
+            if t.id >= 1 << pair_map::ID_BITS {
+                // The pair table packs three ids in a u64 (`pair_map.rs`); no vocabulary is
+                // that big. (This also keeps every packed (rank, id) below `NO_MERGE`.)
+                return Err(Error::value(format!(
+                    "token id {} is too large: ranked token ids must be below {}",
+                    t.id,
+                    1u32 << pair_map::ID_BITS
+                )));
             }
             let keep = match by_bytes.get(&t.bytes) {
                 Some(&(rank, _)) => t.rank < rank,
@@ -185,7 +190,12 @@ impl Bpe {
             .collect();
         let pairs = PairMap::new(&pairs);
         let byte_pairs = (0..1usize << 16)
-            .map(|ab| pairs.get(pair_key(byte_ids[ab >> 8], byte_ids[ab & 0xFF])))
+            .map(
+                |ab| match pairs.get(pair_key(byte_ids[ab >> 8], byte_ids[ab & 0xFF])) {
+                    NO_MERGE => u32::MAX,
+                    m => merged_id(m),
+                },
+            )
             .collect();
         Ok(Bpe {
             short_ids,
@@ -220,7 +230,10 @@ impl Bpe {
     /// `merge_of(byte_id(a), byte_id(b))`, by direct index.
     #[inline]
     pub(crate) fn byte_merge(&self, a: u8, b: u8) -> u64 {
-        self.byte_pairs[(a as usize) << 8 | b as usize]
+        match self.byte_pairs[(a as usize) << 8 | b as usize] {
+            u32::MAX => NO_MERGE,
+            id => self.pairs.packed(id),
+        }
     }
 
     /// Appends the ids of one piece to `out` (no cache; see `with_cache`).
@@ -311,13 +324,7 @@ mod tests {
 
     /// A toy vocabulary: all bytes (rank = byte value + 1000), then the given merges in rank order.
     pub(crate) fn toy(merges: &[&str]) -> Bpe {
-        let mut tokens: Vec<RankedToken> = (0..256u32)
-            .map(|b| RankedToken {
-                bytes: vec![b as u8],
-                id: b,
-                rank: 1000 + b,
-            })
-            .collect();
+        let mut tokens = byte_tokens(1000);
         for (i, m) in merges.iter().enumerate() {
             tokens.push(RankedToken {
                 bytes: m.as_bytes().to_vec(),
@@ -326,6 +333,17 @@ mod tests {
             });
         }
         Bpe::new(&tokens).unwrap()
+    }
+
+    /// The 256 single bytes, id = byte, rank = `rank_base` + byte.
+    fn byte_tokens(rank_base: u32) -> Vec<RankedToken> {
+        (0..256u32)
+            .map(|b| RankedToken {
+                bytes: vec![b as u8],
+                id: b,
+                rank: rank_base + b,
+            })
+            .collect()
     }
 
     /// The rule, written plainly on byte strings (the test oracle).
@@ -472,6 +490,32 @@ mod tests {
         let total: usize = got.iter().map(|t| t.len()).sum();
         assert_eq!(total, piece.len());
         assert_eq!(got.len(), 1_000_000 / 8 + 1);
+    }
+
+    #[test]
+    fn ids_beyond_the_pair_table_are_an_error() {
+        let mut tokens = byte_tokens(0);
+        for id in [
+            (1 << pair_map::ID_BITS) - 1,
+            1 << pair_map::ID_BITS,
+            u32::MAX,
+        ] {
+            tokens.push(RankedToken {
+                bytes: b"ab".to_vec(),
+                id,
+                rank: 300,
+            });
+            let made = Bpe::new(&tokens);
+            tokens.pop();
+            assert_eq!(made.is_ok(), id < 1 << pair_map::ID_BITS, "{id}");
+            if let Ok(bpe) = made {
+                // Through the pair tables, not the whole-piece lookup.
+                let mut out = Vec::new();
+                small::merge(&bpe, b"ab", &mut out);
+                heap::merge(&bpe, b"ab", &mut out);
+                assert_eq!(out, [id, id]);
+            }
+        }
     }
 
     #[test]

@@ -3,36 +3,50 @@
 //!
 //! Why not `FxHashMap<u64, u64>`: every merge step looks up one or two pairs; hashbrown's probe
 //! (hash, group load, match mask, compare) cost ~25 instructions a lookup. Here a key is hashed
-//! by one multiply into a `TaggedIndex` over the entries in rank order. The first round of every
-//! piece (byte + byte) reads a direct 256 x 256 table instead (`Bpe::byte_merge`).
+//! by one multiply into open-addressing slots of 8 bytes that hold the whole answer: the left,
+//! right and merged ids in 21 bits each, so a hit is one load (after the filter below). The
+//! rank comes from the merged id: it is the id in tiktoken's encodings (checked at build), else
+//! one load from `ranks`. The first round of every piece (byte + byte) reads a direct 256 x 256
+//! table of merged ids instead (`Bpe::byte_merge`).
 //!
 //! Most lookups are misses: 70% of the 1.4M lookups on 5 MB of multilingual text, 52% on
 //! English, 61% on code (GPT-2; the last pair of every finished piece is one). A blocked Bloom
 //! filter answers most of them first, from one word of a table of ~8 bits a key (128 KB for
-//! GPT-2's 108K pairs, against the index's 1 MB): two bits per key, so ~5% of absent keys pass
-//! it and go on to the index. It never rejects a key that is there (its bits were set at
+//! GPT-2's 108K pairs, against the slots' 2 MB): two bits per key, so ~5% of absent keys pass
+//! it and go on to the slots. It never rejects a key that is there (its bits were set at
 //! build), so results are unchanged.
 //!
 //! Performance (pure Rust, 5 MB of each corpus, best of 9 interleaved runs by thread CPU time on
 //! the shared 2-core machine, MB/s, English / multilingual / code): flat 16-byte slots 76.1 /
-//! 44.7 / 105.2; tagged index over rank-ordered entries (and the same for `ShortMap`) 81.4 /
-//! 46.8 / 105.5; with the filter 87.1 / 49.6 / 109.4. cachegrind (1 MB last level, as this
-//! machine's L2) counts the same L2 misses for all three within 10% and 7-12% more
-//! instructions for the tagged forms: the gain is from the smaller footprint in the shared L3
-//! (8 MB of tables before, ~3.5 MB after), which that model does not see.
+//! 44.7 / 105.2; a `TaggedIndex` (4-byte slots) over rank-ordered 16-byte entries 81.4 / 46.8 /
+//! 105.5; with the filter 87.1 / 49.6 / 109.4 (session 6). cachegrind (1 MB last level, as this
+//! machine's L2) counted the same L2 misses for those three within 10%: the gain was the
+//! smaller footprint in the shared L3 (8 MB of tables, then ~3.5 MB). Session 7: these 8-byte
+//! slots instead of index + entries (a hit was two dependent loads, now one; 2.7 MB -> 2 MB),
+//! with `small.rs`'s tree minimum and a u32 byte-pair table (512 -> 256 KB): 95.2 / 48.7 /
+//! 114.1 -> 109.3 / 64.7 / 127.1 in one interleaved run (the multilingual merges are mostly
+//! pair lookups).
+//!
+use super::{pack, NO_MERGE};
 
-use super::tagged_index::TaggedIndex;
-use super::NO_MERGE;
+/// Ids the table holds take this many bits (`Bpe::new` refuses larger ids).
+pub(super) const ID_BITS: u32 = 21;
+const ID_MASK: u64 = (1 << ID_BITS) - 1;
+/// A free slot. Real slots have bit 63 clear (three 21-bit fields use bits 0..63).
+const FREE: u64 = u64::MAX;
 
 #[derive(Debug, Clone)]
 pub(super) struct PairMap {
-    /// Two bits per key in one word (a blocked Bloom filter), looked at before the index.
+    /// Two bits per key in one word (a blocked Bloom filter), looked at before the slots.
     filter: Box<[u64]>,
     filter_shift: u32,
-    index: TaggedIndex,
-    /// (key, value), in value order: packed (rank, id) compares by rank first, so the merges
-    /// text uses most share cache lines (see `TaggedIndex`).
-    entries: Box<[(u64, u64)]>,
+    /// Linear probing; a slot is `left << 42 | right << 21 | merged id`, or `FREE`.
+    slots: Box<[u64]>,
+    /// 64 - log2(slots.len()).
+    shift: u32,
+    /// The rank of each merged id, when some merged token's rank is not its id; else empty
+    /// (tiktoken's encodings: rank = id), and the rank is the id.
+    ranks: Box<[u32]>,
 }
 
 #[inline(always)]
@@ -40,7 +54,7 @@ fn hash(key: u64) -> u64 {
     key.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// The filter's hash: another multiplier, so its bits are independent of the index's.
+/// The filter's hash: another multiplier, so its bits are independent of the slots'.
 #[inline(always)]
 fn filter_hash(key: u64) -> u64 {
     (key ^ key >> 31).wrapping_mul(0xD6E8_FEB8_6659_FD93)
@@ -55,21 +69,22 @@ fn filter_bits(h: u64, shift: u32) -> (usize, u64) {
     )
 }
 
+/// `left`, `right` as the slots' key: `left << 21 | right`.
+#[inline(always)]
+fn slot_key(key: u64) -> u64 {
+    (key >> 32) << ID_BITS | (key & 0xFFFF_FFFF)
+}
+
 impl PairMap {
-    /// From (key, value) pairs with distinct keys. `Bpe::new`'s are: a pair's two ids fix the
-    /// merged token's bytes, and two splits of one token differ in their left id.
+    /// From (key, value) pairs with distinct keys whose ids (left, right, merged) are below
+    /// 2^`ID_BITS`. `Bpe::new`'s are: it checks the ids, a pair's two ids fix the merged
+    /// token's bytes, and two splits of one token differ in their left id.
     pub(super) fn new(items: &[(u64, u64)]) -> PairMap {
         let mut sorted = items.to_vec();
         sorted.sort_unstable_by_key(|&(k, v)| (v, k));
-        debug_assert_eq!(
-            sorted
-                .iter()
-                .map(|&(k, _)| k)
-                .collect::<std::collections::HashSet<_>>()
-                .len(),
-            sorted.len(),
-            "pair keys must be distinct"
-        );
+        debug_assert!(sorted.iter().all(|&(k, v)| {
+            (k >> 32) <= ID_MASK && (k & 0xFFFF_FFFF) <= ID_MASK && (v & 0xFFFF_FFFF) <= ID_MASK
+        }));
         // ~8 bits a key; at least 2 words, so that `filter_shift` < 64.
         let words = (sorted.len() / 8 + 1).next_power_of_two().max(2);
         let filter_shift = 64 - words.trailing_zeros();
@@ -78,19 +93,53 @@ impl PairMap {
             let (w, bits) = filter_bits(filter_hash(k), filter_shift);
             filter[w] |= bits;
         }
-        let mut index = TaggedIndex::with_capacity(sorted.len());
-        for (e, &(k, _)) in sorted.iter().enumerate() {
-            // Keys are distinct: each goes to the free slot its probe ends at.
-            if let Err(free) = index.find(hash(k), |_| false) {
-                index.insert(free, e);
+        // Load 3/8 to 3/4. Keys go in by rank, so the merges text uses most sit at (or next
+        // to) the slot their hash picks.
+        let bits = (sorted.len() * 4 / 3 + 1)
+            .next_power_of_two()
+            .max(16)
+            .trailing_zeros();
+        let mut slots = vec![FREE; 1 << bits].into_boxed_slice();
+        let shift = 64 - bits;
+        let mask = slots.len() - 1;
+        for &(k, v) in &sorted {
+            let mut i = (hash(k) >> shift) as usize;
+            while slots[i] != FREE {
+                debug_assert!(
+                    slots[i] >> ID_BITS != slot_key(k),
+                    "pair keys must be distinct"
+                );
+                i = (i + 1) & mask;
             }
+            slots[i] = slot_key(k) << ID_BITS | (v & ID_MASK);
         }
+        let ranks = if sorted.iter().all(|&(_, v)| v >> 32 == v & 0xFFFF_FFFF) {
+            Box::default()
+        } else {
+            let top = sorted.iter().map(|&(_, v)| v & ID_MASK).max().unwrap_or(0);
+            let mut ranks = vec![0u32; top as usize + 1];
+            for &(_, v) in &sorted {
+                ranks[(v & ID_MASK) as usize] = (v >> 32) as u32;
+            }
+            ranks.into_boxed_slice()
+        };
         PairMap {
             filter,
             filter_shift,
-            index,
-            entries: sorted.into_boxed_slice(),
+            slots,
+            shift,
+            ranks,
         }
+    }
+
+    /// Packed (rank, id) of a merged id that this table holds.
+    #[inline(always)]
+    pub(super) fn packed(&self, id: u32) -> u64 {
+        let rank = match self.ranks.get(id as usize) {
+            Some(&rank) => rank,
+            None => id,
+        };
+        pack(rank, id)
     }
 
     /// The value of `key`, or `NO_MERGE`.
@@ -100,9 +149,18 @@ impl PairMap {
         if self.filter[w] & bits != bits {
             return NO_MERGE;
         }
-        match self.index.find(hash(key), |e| self.entries[e].0 == key) {
-            Ok(e) => self.entries[e].1,
-            Err(_) => NO_MERGE,
+        let want = slot_key(key);
+        let mask = self.slots.len() - 1;
+        let mut i = (hash(key) >> self.shift) as usize;
+        loop {
+            let s = self.slots[i];
+            if s >> ID_BITS == want {
+                return self.packed((s & ID_MASK) as u32);
+            }
+            if s == FREE {
+                return NO_MERGE;
+            }
+            i = (i + 1) & mask;
         }
     }
 }
@@ -113,16 +171,38 @@ mod tests {
 
     #[test]
     fn finds_every_key_and_misses_the_rest() {
-        let items: Vec<(u64, u64)> = (0..20_000u64)
-            .map(|i| ((i * 7919 % 50_000) << 32 | (i * 31 % 977), i))
-            .collect();
-        let map = PairMap::new(&items);
-        let want: std::collections::HashMap<u64, u64> = items.iter().copied().collect();
-        for (&k, &v) in &want {
-            assert_eq!(map.get(k), v);
-        }
-        for k in (0..5000u64).map(|i| (i << 32) | 5000) {
-            assert_eq!(map.get(k), want.get(&k).copied().unwrap_or(NO_MERGE));
+        // Ranks equal to the merged ids (tiktoken's case: no `ranks` table), ranks that differ
+        // from them, and ids at the top of the 21-bit range.
+        let top = (1u64 << ID_BITS) - 1;
+        let styles: [fn(u64) -> u64; 3] = [
+            |i| pack(i as u32 + 300, i as u32 + 300),
+            |i| pack(((i * 13) % 20_000) as u32, i as u32 + 300),
+            |i| pack(u32::MAX - i as u32, ((1 << ID_BITS) - 1 - i) as u32),
+        ];
+        for (n, value) in styles.iter().enumerate() {
+            let items: Vec<(u64, u64)> = (0..20_000u64)
+                .map(|i| {
+                    let (l, r) = (i * 7919 % 50_000, i * 31 % 977);
+                    let key = if n == 2 {
+                        (top - l) << 32 | (top - r)
+                    } else {
+                        l << 32 | r
+                    };
+                    (key, value(i))
+                })
+                .collect();
+            let map = PairMap::new(&items);
+            assert_eq!(map.ranks.is_empty(), n == 0);
+            let want: std::collections::HashMap<u64, u64> = items.iter().copied().collect();
+            assert_eq!(want.len(), items.len());
+            for (&k, &v) in &want {
+                assert_eq!(map.get(k), v);
+            }
+            for l in 0..3000u64 {
+                for k in [l << 32 | 5000, (top - l) << 32 | (top - 5000), l << 32 | l] {
+                    assert_eq!(map.get(k), want.get(&k).copied().unwrap_or(NO_MERGE));
+                }
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! An open-addressing index (linear probing) of 4-byte slots over a dense array of entries that
-//! its owner keeps in an order of its choosing: the shape of both lookup tables of the encoder
-//! (`short_key::ShortMap`, `pair_map::PairMap`).
+//! its owner keeps in an order of its choosing: the shape of the encoder's whole-piece table
+//! (`short_key::ShortMap`; the pair table was one too until its entries fit in 8-byte slots,
+//! see `pair_map.rs`).
 //!
 //! Why (issue 10): every piece looks up its bytes, and every merge step one or two pairs. As
 //! flat tables of 32-byte and 16-byte slots at load 1/2 these were 4 MB each for GPT-2, and
