@@ -275,9 +275,16 @@ impl Bpe {
     /// A piece longer than `short_key::SHORT` bytes.
     #[inline(never)]
     fn encode_long(&self, piece: &[u8], out: &mut Vec<u32>) {
-        if let Some(&id) = self.long_ids.get(piece) {
-            out.push(id);
-        } else if piece.len() < LONG_PIECE {
+        match self.long_ids.get(piece) {
+            Some(&id) => out.push(id),
+            None => self.merge_long(piece, out),
+        }
+    }
+
+    /// A piece longer than `short_key::SHORT` bytes that is not a token.
+    #[inline]
+    fn merge_long(&self, piece: &[u8], out: &mut Vec<u32>) {
+        if piece.len() < LONG_PIECE {
             small::merge(self, piece, out);
         } else {
             heap::merge(self, piece, out);
@@ -325,17 +332,18 @@ impl CachedEncoder<'_> {
     #[inline(never)]
     fn encode_long(&mut self, piece: &[u8], out: &mut Vec<u32>) {
         let bpe = self.bpe;
+        if let Some(&id) = bpe.long_ids.get(piece) {
+            return out.push(id);
+        }
         let cache = match self.cache.as_deref_mut() {
-            Some(cache) if piece.len() <= cache::LONG_MAX && !bpe.long_ids.contains_key(piece) => {
-                cache
-            }
-            _ => return bpe.encode_long(piece, out),
+            Some(cache) if piece.len() <= cache::LONG_MAX => cache,
+            _ => return bpe.merge_long(piece, out),
         };
         if let Some(ids) = cache.get_long(bpe.uid, piece) {
             return out.extend_from_slice(ids);
         }
         let start = out.len();
-        bpe.encode_long(piece, out);
+        bpe.merge_long(piece, out);
         cache.put_long(piece, &out[start..]);
     }
 }
