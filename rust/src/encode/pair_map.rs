@@ -25,7 +25,9 @@
 //! slots instead of index + entries (a hit was two dependent loads, now one; 2.7 MB -> 2 MB),
 //! with `small.rs`'s tree minimum and a u32 byte-pair table (512 -> 256 KB): 95.2 / 48.7 /
 //! 114.1 -> 109.3 / 64.7 / 127.1 in one interleaved run (the multilingual merges are mostly
-//! pair lookups).
+//! pair lookups). Dropped: a 2048-entry per-thread cache of lookups that passed the filter:
+//! best of 7, 119.5 / 71.2 / 140.8 -> 118.5 / 69.6 / 136.0 (the thread-local access and the
+//! extra line cost more than the slot loads it saved).
 //!
 use super::{pack, NO_MERGE};
 

@@ -9,6 +9,14 @@
 //! Correctness: `ShortKey::new` is one to one on strings of 1 to 16 bytes: bytes 0..8 go to `lo`
 //! and 8..16 to `hi`, little-endian, zero-padded, and the length is part of the key (so "a" and
 //! "a\0" differ). `loads_every_length_exactly` checks it against a plain copy for every length.
+//!
+//! Tried and dropped (session 7; pure Rust, 5 MB each, best of 9 interleaved runs, English /
+//! multilingual / code MB/s): `ShortMap` as flat 16-byte open-addressing slots holding keys of up
+//! to 12 bytes whole with their id (one load a lookup; 13-16-byte keys in a side map): 113.1 /
+//! 60.2 / 128.8 -> 113.4 / 59.2 / 124.6 (a noisy run; medians +9% / -3% / -3%); the same 16-byte
+//! entries kept behind the tagged index: 127.9 / 74.0 / 150.0 -> 124.5 / 72.1 /
+//! 142.7 (GPT-2), 111.8 / 58.4 / 152.1 -> 116.3 / 58.9 / 151.8 (o200k). The rank-ordered
+//! entries' locality is what the index buys; denser entries did not add to it.
 
 use super::tagged_index::TaggedIndex;
 
