@@ -96,7 +96,8 @@ pub struct Bpe {
     /// Longer ranked tokens -> id.
     long_ids: FxHashMap<Vec<u8>, u32>,
     pairs: PairMap,
-    /// `merge_of(byte_id(a), byte_id(b))` at `a << 8 | b`: every piece's first round.
+    /// The merged id of `byte_id(a)` then `byte_id(b)` at `a << 8 | b`, or `u32::MAX` for none:
+    /// every piece's first round (`byte_merge`), and the two-byte pieces (`encode_tiny`).
     byte_pairs: Box<[u32]>,
     byte_ids: [u32; 256],
     /// Unique per construction (clones share it: same contents); tags piece-cache entries.
