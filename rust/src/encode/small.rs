@@ -23,7 +23,9 @@
 //!   arrays: the fold was one chain of N dependent compare-and-moves (16 for every short piece)
 //!   on each merge. Measured together with the pair table's 8-byte slots (`pair_map.rs`).
 //!   Dropped: scanning only the keys up to the piece's length (rounded up to 8) instead of all
-//!   N: multilingual best of 7, 72.9 vs 73.3 (GPT-2) and 58.5 vs 58.4 MB/s (cl100k).
+//!   N: multilingual best of 7, 72.9 vs 73.3 (GPT-2) and 58.5 vs 58.4 MB/s (cl100k). Also
+//!   dropped again with the tree minimum: `merge_linked::<128>` for 65-127 bytes, multilingual
+//!   77.1 -> 77.9 (GPT-2) but 66.3 -> 65.7 MB/s (cl100k), best of 7 and 5.
 //! - Before: the arrays sized to the piece (16 or `LONG_PIECE` entries): zeroing two 128-entry
 //!   arrays on every call (1.5 KB of `memset`) cost 2-3% of `encode_ordinary`.
 //!
