@@ -88,7 +88,8 @@ def _run_and_interrupt(tmp_path: Path, body: str, corpus: Path, out: Path) -> li
 
 @pytest.fixture(scope="module")
 def big_corpus(tmp_path_factory) -> Path:
-    """~120 MB with many distinct words: long to count, encode and merge on any machine."""
+    """~360 MB with many distinct words: encoding it whole takes seconds on the 2-core machine
+    (at 120 MB, 0.9 s: too little margin over the 0.4 s before the signal on a faster one)."""
     p = tmp_path_factory.mktemp("intr") / "corpus.txt"
     import random
 
@@ -97,7 +98,7 @@ def big_corpus(tmp_path_factory) -> Path:
     words = ["".join(rng.choice(syll) for _ in range(rng.randint(1, 5))) for _ in range(50_000)]
     block = " ".join(rng.choice(words) for _ in range(400_000)) + "\n"
     with open(p, "w", encoding="utf-8") as f:
-        while f.tell() < 120 << 20:
+        while f.tell() < 360 << 20:
             f.write(block)
             f.write(EOT)
     return p
@@ -106,7 +107,8 @@ def big_corpus(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def random_words_corpus(tmp_path_factory) -> Path:
     """120 MB of random words over six letters (~280K distinct): counting it takes over a second
-    on the 2-core machine. `big_corpus`, whose block repeats, now trains in under 0.4 s."""
+    on the 2-core machine. `big_corpus`, whose block repeats, now trains in under 0.4 s, from a
+    file or from an iterable of its blocks."""
     p = tmp_path_factory.mktemp("intr_rand") / "corpus.txt"
     table = bytes((b"abcdef  \n" * 29)[:256])
     with open(p, "wb") as f:
@@ -210,7 +212,7 @@ def test_interrupt_train_merging(tmp_path):
     _run_and_interrupt(tmp_path, body, tmp_path / "unused", tmp_path / "unused")
 
 
-def test_interrupt_train_iterable(tmp_path, big_corpus):
+def test_interrupt_train_iterable(tmp_path, random_words_corpus):
     body = """
         def docs():
             with open(CORPUS, encoding="utf-8") as f:
@@ -229,7 +231,7 @@ def test_interrupt_train_iterable(tmp_path, big_corpus):
         assert tok.decode(tok.encode("hello")) == "hello"
         print("AFTER-OK", flush=True)
     """
-    _run_and_interrupt(tmp_path, body, big_corpus, tmp_path / "unused")
+    _run_and_interrupt(tmp_path, body, random_words_corpus, tmp_path / "unused")
 
 
 def test_interrupt_encode_batch(tmp_path, big_corpus):
@@ -237,7 +239,8 @@ def test_interrupt_encode_batch(tmp_path, big_corpus):
         enc = fastbpe.get_encoding("gpt2")
         with open(CORPUS, encoding="utf-8") as f:
             text = f.read(100 << 20)
-        texts = [text[i:i + (1 << 20)] for i in range(0, len(text), 1 << 20)]
+        # 800 MB in one call (the same strings 8 times): 100 MB took 0.9 s on 2 cores.
+        texts = [text[i:i + (1 << 20)] for i in range(0, len(text), 1 << 20)] * 8
         want = enc.encode_ordinary_batch(texts[:2])
         print("START", flush=True)
         try:
@@ -252,12 +255,12 @@ def test_interrupt_encode_batch(tmp_path, big_corpus):
 
 
 def test_interrupt_long_single_encode(tmp_path, big_corpus):
-    """A single `encode` of ~30 MB (tiktoken cannot be interrupted here): texts of 4 MiB and more
-    are encoded on a worker while the calling thread watches for Ctrl-C."""
+    """A single `encode` of ~120 MB (tiktoken cannot be interrupted here; 30 MB took 0.5 s): texts
+    of 4 MiB and more are encoded on a worker while the calling thread watches for Ctrl-C."""
     body = """
         enc = fastbpe.get_encoding("gpt2")
         with open(CORPUS, encoding="utf-8") as f:
-            text = f.read(30 << 20)
+            text = f.read(120 << 20)
         print("START", flush=True)
         try:
             enc.encode_ordinary(text)

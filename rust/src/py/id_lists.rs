@@ -14,12 +14,21 @@
 //!   for that long (tests/test_concurrency.py's GIL tests). Uncontended, a yield is one mutex
 //!   round trip; a list under construction is only ever seen by this thread.
 //!
-//! Tried and dropped (session 7): making the list at its final length and filling it in place
-//! instead of `PyList::new` for the first `YIELD_EVERY` ids and `append` after. perf put the
-//! appends at 3.6% of `encode_ordinary` on 5 MB of code (2.3M ids), but with a warm piece cache
-//! (so that the list is most of the call) 1.7M ids cost 4-10 ms over the numpy-buffer call
-//! either way, in three interleaved pairs of runs.
+//! - every list is made at its final length and filled in place (`fill`), and a long list takes
+//!   its references to the shared ints as counts (`Refs`).
+//!
+//! Performance notes (session 8, GPT-2, `encode_ordinary` on 5 MB after another 5 MB in a fresh
+//! process, process CPU time, best of 5 interleaved): perf put a quarter of the call on 5 MB of
+//! code on the list (2.7M ids): `Py_INCREF` on each shared int (its writes missed the cache:
+//! 75% of the list's own time), `PyList_Append` past the first `YIELD_EVERY` ids and its
+//! reallocations. Both changes together: English 85.2 -> 90.2, multilingual 53.6 -> 60.2, code
+//! 87.8 -> 93.5 MB/s. (Session 7 had tried the in-place fill alone and seen no change within
+//! that day's noise.)
+//! Tried and dropped with it: carrying the calling thread's piece cache to the thread that runs
+//! a long call (`py/interrupt.rs` starts one per call, whose cache starts empty): English 87.1,
+//! multilingual 52.4, code 90.1 MB/s in the same runs, no better than without.
 
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyList};
 
@@ -86,20 +95,28 @@ impl IdObjects {
         yielder: &mut Yielder,
     ) -> PyResult<Bound<'py, PyList>> {
         let ints = self.ints(py);
-        let int = |id: u32| match ints.get(id as usize) {
-            Some(int) => int.bind(py).clone(),
-            None => PyInt::new(py, id),
-        };
-        let (head, rest) = ids.split_at(ids.len().min(YIELD_EVERY));
-        let list = PyList::new(py, head.iter().map(|&id| int(id)))?;
-        yielder.after(py, head.len());
-        for slice in rest.chunks(YIELD_EVERY) {
-            for &id in slice {
-                list.append(int(id))?;
+        // SAFETY: `PyList_New` gives a new list of `ids.len()` empty slots (or NULL with an
+        // exception set); each slot is filled once below, with an owned reference, before the
+        // list is returned. While the GIL is given away (`yielder`), the list is reachable
+        // from no Python object and, untracked, not from the collector either (so no one walks
+        // its empty slots), and every reference stored so far has been counted (`Refs::add`).
+        unsafe {
+            let raw = ffi::PyList_New(ids.len() as ffi::Py_ssize_t);
+            let list = Bound::from_owned_ptr_or_err(py, raw)?.downcast_into_unchecked::<PyList>();
+            ffi::PyObject_GC_UnTrack(raw.cast());
+            let mut refs = Refs::new(ints.len(), ids.len());
+            let mut filled = Ok(());
+            for (c, chunk) in ids.chunks(YIELD_EVERY).enumerate() {
+                filled = fill(raw, c * YIELD_EVERY, chunk, ints, &mut refs);
+                refs.add(ints);
+                if filled.is_err() {
+                    break;
+                }
+                yielder.after(py, chunk.len());
             }
-            yielder.after(py, slice.len());
+            ffi::PyObject_GC_Track(raw.cast());
+            filled.map(|()| list).map_err(|()| PyErr::fetch(py))
         }
-        Ok(list)
     }
 
     /// Each of `batch` as a Python list, in a list.
@@ -111,6 +128,89 @@ impl IdObjects {
             .map(|ids| self.list_yielding(py, ids, &mut yielder))
             .collect::<PyResult<Vec<_>>>()?;
         PyList::new(py, lists)
+    }
+}
+
+/// Stores a reference to the int of each of `ids` in `list`'s slots from `at` on. References to
+/// shared ints are counted in `refs`, not taken; others are new ints. Err (with a Python
+/// exception set) when an int cannot be made; the slots after it stay empty.
+///
+/// # Safety
+/// `list` is a list with empty slots `at..at + ids.len()`; the GIL is held.
+unsafe fn fill(
+    list: *mut ffi::PyObject,
+    at: usize,
+    ids: &[u32],
+    ints: &[Py<PyInt>],
+    refs: &mut Refs,
+) -> std::result::Result<(), ()> {
+    for (k, &id) in ids.iter().enumerate() {
+        let obj = match ints.get(id as usize) {
+            Some(int) => {
+                refs.count(id as usize, int);
+                int.as_ptr()
+            }
+            None => ffi::PyLong_FromUnsignedLong(id.into()),
+        };
+        if obj.is_null() {
+            return Err(());
+        }
+        set_item(list, at + k, obj);
+    }
+    Ok(())
+}
+
+/// `PyList_SET_ITEM`: steals `obj` into an empty slot.
+#[inline(always)]
+unsafe fn set_item(list: *mut ffi::PyObject, i: usize, obj: *mut ffi::PyObject) {
+    #[cfg(not(feature = "abi3"))]
+    ffi::PyList_SET_ITEM(list, i as ffi::Py_ssize_t, obj);
+    // The stable ABI has no macro; the call cannot fail on a fresh list's slot in range.
+    #[cfg(feature = "abi3")]
+    ffi::PyList_SetItem(list, i as ffi::Py_ssize_t, obj);
+}
+
+/// The references a list takes to the shared ints, counted per id and added to each int's
+/// count once per chunk, for long lists.
+///
+/// Why: taking each reference as it is stored (`Py_INCREF`) writes into a random int object
+/// per id, and those writes missed the cache: perf put 75% of building a list of 2.7M GPT-2
+/// ids on them. The counts are one small array (4 bytes an id), then one `Py_INCREF` run per
+/// distinct id on one hot cache line. Short lists take references directly (a pass over the
+/// counts would cost more than the list).
+enum Refs {
+    Direct,
+    Counted(Vec<u32>),
+}
+
+impl Refs {
+    fn new(n_ints: usize, n_ids: usize) -> Self {
+        if n_ids >= n_ints / 4 && n_ids >= 4096 {
+            Refs::Counted(vec![0; n_ints])
+        } else {
+            Refs::Direct
+        }
+    }
+
+    #[inline(always)]
+    fn count(&mut self, id: usize, int: &Py<PyInt>) {
+        match self {
+            Refs::Direct => unsafe { ffi::Py_INCREF(int.as_ptr()) },
+            Refs::Counted(counts) => counts[id] += 1,
+        }
+    }
+
+    /// Takes the counted references (GIL held) and clears the counts.
+    fn add(&mut self, ints: &[Py<PyInt>]) {
+        if let Refs::Counted(counts) = self {
+            for (c, int) in counts.iter_mut().zip(ints) {
+                for _ in 0..*c {
+                    // SAFETY: the GIL is held and `int` is alive (`ints` holds a reference).
+                    unsafe { ffi::Py_INCREF(int.as_ptr()) };
+                }
+                *c = 0;
+            }
+        }
     }
 }
 
