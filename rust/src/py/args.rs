@@ -7,7 +7,8 @@
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyInt};
+use pyo3::pybacked::PyBackedStr;
+use pyo3::types::{PyBool, PyInt, PyList, PyString};
 
 use super::errors::to_py;
 use crate::special::SpecialPolicy;
@@ -17,6 +18,25 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .name()
         .map(|n| n.to_string())
         .unwrap_or_else(|_| "?".into())
+}
+
+/// The texts of a batch, a list of str (subclasses too), each as UTF-8 without a copy. The type
+/// check is done here, in the pass that extracts them: the Python wrapper's own pass over
+/// 142K lines (`set(map(type, texts))`) cost 6-8 ms of a 78 ms batch, serial work before any
+/// thread could start. A str with lone surrogates raises `UnicodeEncodeError` (the wrapper
+/// then retries with them replaced, as tiktoken does).
+pub fn texts(texts: &Bound<'_, PyList>) -> PyResult<Vec<PyBackedStr>> {
+    let mut out = Vec::with_capacity(texts.len());
+    for item in texts.iter() {
+        let Ok(s) = item.downcast::<PyString>() else {
+            return Err(PyTypeError::new_err(format!(
+                "expected text as str, got {}",
+                type_name(&item)
+            )));
+        };
+        out.push(PyBackedStr::try_from(s.clone())?);
+    }
+    Ok(out)
 }
 
 /// A non-negative int (or an object with `__index__`, such as a numpy integer) that fits `u64`.

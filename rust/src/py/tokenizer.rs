@@ -132,10 +132,11 @@ impl CoreTokenizer {
     fn encode_batch<'py>(
         &self,
         py: Python<'py>,
-        texts: Vec<PyBackedStr>,
+        texts: &Bound<'py, PyList>,
         allowed: Option<Vec<String>>,
         num_threads: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
+        let texts = super::args::texts(texts)?;
         let num_threads = thread_count(num_threads, "num_threads")?;
         let _paused = GcPause::for_batch(py, texts.len())?;
         let mut lists = BatchLists::new(&self.ids, texts.len());
@@ -164,11 +165,12 @@ impl CoreTokenizer {
     fn encode_batch_to_buffers<'py>(
         &self,
         py: Python<'py>,
-        texts: Vec<PyBackedStr>,
+        texts: &Bound<'py, PyList>,
         allowed: Option<Vec<String>>,
         num_threads: Option<&Bound<'py, PyAny>>,
         itemsize: usize,
     ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+        let texts = super::args::texts(texts)?;
         let num_threads = thread_count(num_threads, "num_threads")?;
         let bytes: usize = texts.iter().map(|t| t.len()).sum();
         let mut ids = Vec::with_capacity(bytes / 4 * itemsize);
