@@ -32,13 +32,13 @@ class CoreTokenizer:
     def encode(self, text: str, allowed: Sequence[str] | None) -> list[int]: ...
     def encode_batch(
         self,
-        texts: Sequence[str],
+        texts: list[str],
         allowed: Sequence[str] | None,
         num_threads: int | None = None,
     ) -> list[list[int]]: ...
     def encode_batch_to_buffers(
         self,
-        texts: Sequence[str],
+        texts: list[str],
         allowed: Sequence[str] | None,
         num_threads: int | None,
         itemsize: int,
