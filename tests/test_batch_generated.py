@@ -3,6 +3,7 @@ count: empty texts, many tiny ones, and texts large enough to be cut into parts 
 and spread over several chunks (rust/src/tokenizer/batch/plan.rs; parts start past 32 KB)."""
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -86,3 +87,35 @@ def test_one_huge_text_among_small_ones(gpt2_fastbpe, varied_text):
     want = [gpt2_fastbpe.encode_ordinary(t) for t in batch]
     for threads in (1, 2, 4):
         assert gpt2_fastbpe.encode_ordinary_batch(batch, num_threads=threads) == want
+
+
+class _Str(str):
+    pass
+
+
+# Batch items of every kind: text, text with a lone surrogate (which UTF-8 cannot hold, so the
+# core refuses it and the wrapper retries with U+FFFD), a str subclass, and things that are not
+# text. The core checks the types as it takes the texts (rust/src/py/args.rs, `texts`).
+_ITEMS = st.one_of(
+    st.text(max_size=8),
+    st.text(max_size=4).map(lambda t: t + "\ud800"),
+    st.text(max_size=4).map(_Str),
+    st.sampled_from([3, b"ab", None, 1.5, ["a"]]),
+)
+
+
+@SETTINGS
+@given(items=st.lists(_ITEMS, max_size=12))
+def test_batch_item_types_are_checked_whatever_comes_first(gpt2_fastbpe, items):
+    bad = [i for i in items if not isinstance(i, str)]
+    calls = [
+        lambda: gpt2_fastbpe.encode_ordinary_batch(items),
+        lambda: gpt2_fastbpe.encode_batch_to_numpy(items, disallowed_special=()),
+    ]
+    for call in calls:
+        if bad:
+            with pytest.raises(TypeError, match=f"got {type(bad[0]).__name__}$"):
+                call()
+    if not bad:
+        want = [gpt2_fastbpe.encode_ordinary(t) for t in items]
+        assert gpt2_fastbpe.encode_ordinary_batch(items) == want

@@ -462,7 +462,8 @@ class Tokenizer:
         try:
             return core_method(texts, allowed, num_threads, *extra)
         except UnicodeEncodeError:
-            fixed = [fix_surrogates(t) for t in texts]
+            # Types checked here too: the core stopped at the first text it could not encode.
+            fixed = [fix_surrogates(_check_text(t)) for t in texts]
             return core_method(fixed, allowed, num_threads, *extra)
 
     @property
