@@ -25,6 +25,13 @@
 //! (on 5 MB of multilingual text they are 4x as often cached non-tokens as tokens, GPT-2):
 //! best of 9, multilingual 77.5 -> 77.3 (GPT-2) and 66.5 -> 66.6 (cl100k), code 154.0 -> 151.1.
 //!
+//! Also dropped (session 8): the long-piece map as direct-mapped slots (2^12) over two arenas
+//! that are emptied together, so that no piece allocates (perf had `malloc`/`free` at ~3% on
+//! multilingual text, whose long pieces rarely repeat): pure Rust, best of 5 interleaved,
+//! multilingual (40 MB) 68.2 -> 70.5 (GPT-2), 50.2 -> 53.4 (o200k), 59.2 -> 60.2 (cl100k) MB/s,
+//! but English 129.7 -> 124.6 (GPT-2; its repeated long pieces then collide) and code 143.6 ->
+//! 141.5.
+//!
 //! Correctness: an entry holds exactly the ids the uncached encoder gave for that piece under
 //! that `Bpe`, which is immutable, so a hit returns what a miss would compute.
 

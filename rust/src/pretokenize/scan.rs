@@ -6,6 +6,12 @@ use super::unicode_class::ClassTable;
 
 /// The piece of `text` from `start` to `end(bytes, start)`, and that end; None at the end of the
 /// text. `end` must return a char boundary in `(start, len]`.
+///
+/// Tried and dropped (session 8): calling each scanner's `piece_end` directly from `next`
+/// instead of through this closure, which the Python module's build does not inline (perf put
+/// a quarter of the o200k scanner's samples on the closure's prologue and epilogue). Python,
+/// 5 MB after another 5 MB, best of 5 interleaved: o200k English 63.7 -> 61.4, code 82.5 ->
+/// 79.5, multilingual 37.7 -> 38.6 MB/s; GPT-2 within noise.
 #[inline(always)]
 pub(super) fn next_piece(
     text: &str,
