@@ -60,6 +60,14 @@ BATCH_KINDS = [
     ("bytes item", lambda: ["hello", b"x"]),
     ("None item", lambda: [None]),
     ("bytes item before the special", lambda: [b"x", EOT]),
+    # The core searches a batch for disallowed tokens in one pass (py/args.rs,
+    # `first_disallowed`); these meet its edges: a text it cannot read as UTF-8, a non-str after
+    # the special, a str subclass, and a disallowed non-special string ("set with a non-special").
+    ("a lone surrogate, then the special", lambda: ["x\ud800", f"a {EOT}"]),
+    ("the special next to a lone surrogate", lambda: [f"x\ud800{EOT}"]),
+    ("the special after an int", lambda: ["a", 5, EOT]),
+    ("a str subclass holding the special", lambda: [type("S", (str,), {})(f"x{EOT}")]),
+    ("a text holding 'hello'", lambda: ["well", "say hello there"]),
     ("None", lambda: None),
     ("int", lambda: 5),
 ]

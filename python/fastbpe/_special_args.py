@@ -36,6 +36,8 @@ class SpecialRule(NamedTuple):
     early: Failure | None  # steps 1-3 before any text is looked at
     regex_failure: Failure | None  # step 3's regex, met once there is a text
     disallowed: re.Pattern[str] | None
+    # The strings `disallowed` searches for (the batch methods search them in one core pass).
+    disallowed_tokens: tuple[str, ...]
     late: Failure | None  # step 4, after a text passed the search
     # The core's one spelling of the policy: None = every special token, else only these.
     allowed: list[str] | None
@@ -94,7 +96,8 @@ def special_rule(
         # Names in `allowed_special` that are not special tokens are ignored, as in tiktoken.
         hits = specials & allowed
         allowed_list = None if specials and hits == specials else sorted(hits)
-    return SpecialRule(early, regex_failure, regex, late, allowed_list)
+    searched = tuple(tokens) if regex is not None else ()
+    return SpecialRule(early, regex_failure, regex, searched, late, allowed_list)
 
 
 @functools.lru_cache(maxsize=64)

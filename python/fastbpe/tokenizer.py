@@ -341,8 +341,22 @@ class Tokenizer:
         rule = self._special_rule(allowed_special, disallowed_special, True)
         args.fail(rule.early)
         threads = args.num_threads(num_threads)
-        texts = [self._checked_text(rule, t) for t in _as_list(text)]
-        return texts, rule, threads
+        texts = _check_texts(text)
+        if rule.regex_failure is not None or rule.late is not None or "" in rule.disallowed_tokens:
+            # Errors met at the first text, or a token the core's matcher refuses: Python's way.
+            return [self._checked_text(rule, t) for t in texts], rule, threads
+        if not rule.disallowed_tokens:
+            return texts, rule, threads  # the core checks the types as it takes the texts
+        # The same search in one pass of the core (`first_disallowed`): a regex search per
+        # text cost 17 ms on 142K lines, before any thread could start.
+        hit = _fastbpe.first_disallowed(texts, list(rule.disallowed_tokens))
+        if hit is None:
+            return texts, rule, threads
+        i, found = hit
+        if found is not None:
+            raise _disallowed_error(found)
+        # Text i has a lone surrogate (not UTF-8): from there on, the regex on the str.
+        return texts[:i] + [self._checked_text(rule, t) for t in texts[i:]], rule, threads
 
     def _encode_with_specials(
         self,

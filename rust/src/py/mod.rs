@@ -22,6 +22,7 @@ fn _fastbpe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     cut::register(m)?;
     formats::register(m)?;
     m.add_function(wrap_pyfunction!(shutdown::interpreter_exiting, m)?)?;
+    m.add_function(wrap_pyfunction!(args::first_disallowed, m)?)?;
     // Patterns with a hand-written scanner (selected by string equality; GPT2_PATTERN is added
     // by tokenizer::register).
     m.add("CL100K_PATTERN", crate::pretokenize::CL100K_PATTERN)?;
