@@ -325,11 +325,10 @@ class Tokenizer:
             args.fail(rule.regex_failure)
         if type(text) is not str:
             text = _check_text(text)
-        regex = rule.disallowed
-        if regex is not None:
-            found = regex.search(text)  # type: ignore[arg-type]
+        if rule.disallowed is not None:
+            found = _find_disallowed(rule, text)  # type: ignore[arg-type]
             if found is not None:
-                raise _disallowed_error(found.group())
+                raise _disallowed_error(found)
         if rule.late is not None:
             args.fail(rule.late)
         return text  # type: ignore[return-value]
@@ -769,6 +768,26 @@ def _check_texts(texts: object) -> list[str]:
     core as it takes the texts (`py/args.rs`, `texts`: a Python pass over 142K lines cost 6-8
     ms, serial work before any thread could start)."""
     return texts if type(texts) is list else _as_list(texts)  # type: ignore[return-value]
+
+
+# From this many characters on, a text is searched for disallowed special tokens by the core
+# (Aho-Corasick, ~0.2 ms for 5 MB) instead of the regex (1.3-2.4 ms for 5 MB); below it the
+# regex's call is cheaper.
+_CORE_SEARCH_FROM = 1 << 16
+
+
+def _find_disallowed(rule: args.SpecialRule, text: str) -> str | None:
+    """The first disallowed special token in `text` (leftmost, then longest), or None."""
+    if len(text) >= _CORE_SEARCH_FROM and "" not in rule.disallowed_tokens:
+        hit = _fastbpe.first_disallowed([text], list(rule.disallowed_tokens))
+        if hit is None:
+            return None
+        if hit[1] is not None:
+            return hit[1]
+        # A lone surrogate (not UTF-8): the regex searches the str itself.
+    assert rule.disallowed is not None
+    found = rule.disallowed.search(text)
+    return None if found is None else found.group()
 
 
 def _check_special_tokens(special_tokens: object) -> list[str]:
