@@ -12,8 +12,7 @@
 //! - a long conversion gives the GIL away for a moment every `YIELD_EVERY` ids: building the
 //!   objects needs the GIL, and 14M ids take ~0.1 s, which would stall every other Python thread
 //!   for that long (tests/test_concurrency.py's GIL tests). Uncontended, a yield is one mutex
-//!   round trip; a list under construction is only ever seen by this thread.
-//!
+//!   round trip; a list under construction is only ever seen by this thread;
 //! - every list is made at its final length and filled in place (`fill`), and a long list takes
 //!   its references to the shared ints as counts (`Refs`).
 //!
