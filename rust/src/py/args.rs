@@ -28,10 +28,7 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
 pub fn texts(texts: &Bound<'_, PyList>) -> PyResult<Vec<PyBackedStr>> {
     let mut out = Vec::with_capacity(texts.len());
     for item in texts.iter() {
-        let Ok(s) = item.downcast::<PyString>() else {
-            return Err(not_text(&item));
-        };
-        out.push(PyBackedStr::try_from(s.clone())?);
+        out.push(PyBackedStr::try_from(text_item(&item)?.clone())?);
     }
     Ok(out)
 }
@@ -49,10 +46,7 @@ pub fn first_disallowed(
 ) -> PyResult<Option<(usize, Option<String>)>> {
     let matcher = crate::special::SpecialMatcher::new(&tokens).map_err(to_py)?;
     for (i, item) in texts.iter().enumerate() {
-        let Ok(s) = item.downcast::<PyString>() else {
-            return Err(not_text(&item));
-        };
-        let Ok(text) = s.to_str() else {
+        let Ok(text) = text_item(&item)?.to_str() else {
             return Ok(Some((i, None)));
         };
         if let Some((_, start, end)) = matcher.find(text) {
@@ -62,8 +56,10 @@ pub fn first_disallowed(
     Ok(None)
 }
 
-fn not_text(item: &Bound<'_, PyAny>) -> PyErr {
-    PyTypeError::new_err(format!("expected text as str, got {}", type_name(item)))
+/// A batch item as a str (subclasses too), or the wrapper's TypeError for one that is not.
+fn text_item<'a, 'py>(item: &'a Bound<'py, PyAny>) -> PyResult<&'a Bound<'py, PyString>> {
+    item.downcast::<PyString>()
+        .map_err(|_| PyTypeError::new_err(format!("expected text as str, got {}", type_name(item))))
 }
 
 /// A non-negative int (or an object with `__index__`, such as a numpy integer) that fits `u64`.
