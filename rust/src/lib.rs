@@ -19,6 +19,7 @@ pub mod pretokenize;
 pub mod special;
 pub mod tokenizer;
 pub mod train;
+pub mod utf8_from_units;
 
 #[cfg(feature = "python")]
 mod py;

@@ -7,10 +7,10 @@
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyBool, PyInt, PyList, PyString};
 
 use super::errors::to_py;
+use super::text::{batch_text, utf8, BatchText};
 use crate::special::SpecialPolicy;
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -20,15 +20,16 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
-/// The texts of a batch, a list of str (subclasses too), each as UTF-8 without a copy. The type
+/// The texts of a batch, a list of str (subclasses too), each as UTF-8 (`text::batch_text`: the
+/// str's own, or the core's transcoding of a long one stored 2 or 4 bytes a character). The type
 /// check is done here, in the pass that extracts them: the Python wrapper's own pass over
 /// 142K lines (`set(map(type, texts))`) cost 6-8 ms of a 78 ms batch, serial work before any
 /// thread could start. A str with lone surrogates raises `UnicodeEncodeError` (the wrapper
 /// then retries with them replaced, as tiktoken does).
-pub fn texts(texts: &Bound<'_, PyList>) -> PyResult<Vec<PyBackedStr>> {
+pub fn texts(texts: &Bound<'_, PyList>) -> PyResult<Vec<BatchText>> {
     let mut out = Vec::with_capacity(texts.len());
     for item in texts.iter() {
-        out.push(PyBackedStr::try_from(text_item(&item)?.clone())?);
+        out.push(batch_text(text_item(&item)?)?);
     }
     Ok(out)
 }
@@ -46,10 +47,10 @@ pub fn first_disallowed(
 ) -> PyResult<Option<(usize, Option<String>)>> {
     let matcher = crate::special::SpecialMatcher::new(&tokens).map_err(to_py)?;
     for (i, item) in texts.iter().enumerate() {
-        let Ok(text) = text_item(&item)?.to_str() else {
+        let Ok(text) = utf8(text_item(&item)?) else {
             return Ok(Some((i, None)));
         };
-        if let Some((_, start, end)) = matcher.find(text) {
+        if let Some((_, start, end)) = matcher.find(&text) {
             return Ok(Some((i, Some(text[start..end].to_string()))));
         }
     }

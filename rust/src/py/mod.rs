@@ -9,6 +9,7 @@ mod id_lists;
 mod ids_in;
 mod interrupt;
 mod shutdown;
+mod text;
 mod tokenizer;
 mod train;
 
@@ -23,6 +24,7 @@ fn _fastbpe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     formats::register(m)?;
     m.add_function(wrap_pyfunction!(shutdown::interpreter_exiting, m)?)?;
     m.add_function(wrap_pyfunction!(args::first_disallowed, m)?)?;
+    m.add_function(wrap_pyfunction!(text::utf8_bytes, m)?)?;
     // Patterns with a hand-written scanner (selected by string equality; GPT2_PATTERN is added
     // by tokenizer::register).
     m.add("CL100K_PATTERN", crate::pretokenize::CL100K_PATTERN)?;

@@ -4,8 +4,7 @@
 use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
-use pyo3::pybacked::PyBackedStr;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use crate::encode::RankedToken;
 use crate::error::Error;
@@ -17,6 +16,7 @@ use super::id_lists::{BatchLists, GcPause, IdObjects};
 use super::ids_in::read_ids;
 use super::interrupt::run_interruptible;
 use super::shutdown::{attach, detach};
+use super::text::{utf8, BatchText};
 use crate::monitor::Monitor;
 
 #[pyclass(frozen, module = "fastbpe._fastbpe")]
@@ -40,7 +40,7 @@ impl CoreTokenizer {
     fn batch_with(
         &self,
         py: Python<'_>,
-        texts: &[PyBackedStr],
+        texts: &[BatchText],
         allowed: Option<Vec<String>>,
         num_threads: Option<usize>,
         take: impl FnMut(&[&[u32]]) -> crate::error::Result<()> + Send,
@@ -111,8 +111,12 @@ impl CoreTokenizer {
         Ok(CoreTokenizer::new(inner))
     }
 
-    fn encode_ordinary<'py>(&self, py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyList>> {
-        let ids = self.encode_allowed(py, text, Allowed::None)?;
+    fn encode_ordinary<'py>(
+        &self,
+        py: Python<'py>,
+        text: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let ids = self.encode_allowed(py, &utf8(text)?, Allowed::None)?;
         self.ids.list(py, &ids)
     }
 
@@ -120,10 +124,10 @@ impl CoreTokenizer {
     fn encode<'py>(
         &self,
         py: Python<'py>,
-        text: &str,
+        text: &Bound<'py, PyString>,
         allowed: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let ids = self.encode_allowed(py, text, special_policy(allowed).as_allowed())?;
+        let ids = self.encode_allowed(py, &utf8(text)?, special_policy(allowed).as_allowed())?;
         self.ids.list(py, &ids)
     }
 
@@ -192,11 +196,11 @@ impl CoreTokenizer {
     fn encode_to_buffer<'py>(
         &self,
         py: Python<'py>,
-        text: &str,
+        text: &Bound<'py, PyString>,
         allowed: Option<Vec<String>>,
         itemsize: usize,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let ids = self.encode_allowed(py, text, special_policy(allowed).as_allowed())?;
+        let ids = self.encode_allowed(py, &utf8(text)?, special_policy(allowed).as_allowed())?;
         let bytes = detach(py, || ids_to_le_bytes(&ids, itemsize));
         Ok(PyBytes::new(py, &bytes))
     }
@@ -257,12 +261,13 @@ impl CoreTokenizer {
     fn find_special(
         &self,
         py: Python<'_>,
-        text: &str,
+        text: &Bound<'_, PyString>,
         names: Vec<String>,
     ) -> PyResult<Option<String>> {
+        let text = utf8(text)?;
         detach(py, || {
             self.inner
-                .find_special(text, &names)
+                .find_special(&text, &names)
                 .map(|o| o.map(str::to_string))
         })
         .py_err()

@@ -1,0 +1,155 @@
+//! A Python `str`'s text as UTF-8 for the core, made by the core's own transcoder for long
+//! texts that Python stores 2 or 4 bytes a character (`crate::utf8_from_units`).
+//!
+//! Why: PyO3's `&str` asks Python for UTF-8 (`PyUnicode_AsUTF8AndSize`), whose encoder goes
+//! character by character and keeps the copy on the `str` (one more text's worth of memory for
+//! as long as the `str` lives). A pure-ASCII or Latin-1 `str` (1 byte a character) still goes
+//! that way: for ASCII it is the `str`'s own bytes, no copy.
+//!
+//! Performance notes (session 9, this 2-core Xeon): every 5 MB slice of the benchmark's corpora
+//! is held 4 bytes a character (each has some character above U+FFFF); Python's UTF-8 took
+//! 5.6-8.8 ms a slice (0.6-0.9 GB/s), the transcoder 1.7 ms (English), 2.1 (code), 4.2
+//! (multilingual) into reused memory, about 2 ms more into fresh pages. `encode_ordinary` on
+//! fresh 8 MB strs, GPT-2, process CPU time, best of 4, two runs each, before -> after: English
+//! 57.8 / 55.2 -> 51.6 / 49.4 ms a 5 MB, code 56.8 / 53.9 -> 53.3 / 48.4, multilingual 93.9 /
+//! 90.6 -> 88.6 / 90.0; `encode_ordinary_batch` of the documents on 2 threads, English 153-165
+//! -> 166-178 MB/s, multilingual unchanged. A `str` whose UTF-8 Python already made (tiktoken's
+//! and PyO3's `&str` keep it; the benchmark's id check does) takes that copy, as before
+//! (`has_python_utf8`).
+//!
+//! Correctness: the transcoder gives exactly Python's UTF-8 for every `str` without surrogates
+//! (`utf8_from_units` tests every code point; `tests/test_text_utf8.py` compares with
+//! `str.encode` on generated strings). A `str` with a lone surrogate has no UTF-8: it goes to
+//! PyO3's conversion, which raises Python's own `UnicodeEncodeError`, as before.
+
+use std::ops::Deref;
+
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use pyo3::types::{PyBytes, PyString};
+
+/// Texts of fewer characters keep Python's conversion: its cost is small there, and a short
+/// call's speed is mostly the call itself.
+#[cfg(not(feature = "abi3"))]
+const TRANSCODE_FROM: usize = 1 << 12;
+
+/// UTF-8 text borrowed from the `str` or transcoded.
+pub enum Utf8<'a> {
+    Borrowed(&'a str),
+    // (Never made under the stable ABI: see `transcoded`.)
+    #[cfg_attr(feature = "abi3", allow(dead_code))]
+    Owned(String),
+}
+
+impl Deref for Utf8<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Utf8::Borrowed(s) => s,
+            Utf8::Owned(s) => s,
+        }
+    }
+}
+
+/// The UTF-8 of `s`; Python's `UnicodeEncodeError` for a lone surrogate.
+pub fn utf8<'a>(s: &'a Bound<'_, PyString>) -> PyResult<Utf8<'a>> {
+    #[cfg(not(feature = "abi3"))]
+    if let Some(text) = transcoded(s) {
+        return Ok(Utf8::Owned(text));
+    }
+    Ok(Utf8::Borrowed(s.to_str()?))
+}
+
+/// A batch's text, owned (kept alive without the GIL while worker threads read it): the `str`'s
+/// own UTF-8 as `PyBackedStr` keeps it, or the core's transcoding (see `utf8`).
+pub enum BatchText {
+    Backed(PyBackedStr),
+    // (Never made under the stable ABI: see `transcoded`.)
+    #[cfg_attr(feature = "abi3", allow(dead_code))]
+    Owned(String),
+}
+
+impl Deref for BatchText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            BatchText::Backed(s) => s,
+            BatchText::Owned(s) => s,
+        }
+    }
+}
+
+impl AsRef<str> for BatchText {
+    fn as_ref(&self) -> &str {
+        self
+    }
+}
+
+/// `utf8` for a batch's text.
+pub fn batch_text(s: &Bound<'_, PyString>) -> PyResult<BatchText> {
+    #[cfg(not(feature = "abi3"))]
+    if let Some(text) = transcoded(s) {
+        return Ok(BatchText::Owned(text));
+    }
+    Ok(BatchText::Backed(PyBackedStr::try_from(s.clone())?))
+}
+
+/// `s` transcoded by the core when it is long (`TRANSCODE_FROM`), is stored 2 or 4 bytes a
+/// character, has no UTF-8 from Python yet and holds no surrogate; None otherwise. (The stable
+/// ABI has no access to a `str`'s storage.)
+#[cfg(not(feature = "abi3"))]
+fn transcoded(s: &Bound<'_, PyString>) -> Option<String> {
+    use pyo3::types::PyStringData;
+    // SAFETY: the data is read while `s` is borrowed (it lives) and the GIL is held; a `str`
+    // never changes once made.
+    let (chars, width) = match unsafe { s.data() } {
+        Ok(PyStringData::Ucs2(units)) => (units.len(), 2),
+        Ok(PyStringData::Ucs4(units)) => (units.len(), 4),
+        _ => return None,
+    };
+    if chars < TRANSCODE_FROM || has_python_utf8(s, chars, width) {
+        return None;
+    }
+    transcode(s)
+}
+
+/// The core's UTF-8 of `s` when it is stored 2 or 4 bytes a character and has no surrogate.
+#[cfg(not(feature = "abi3"))]
+fn transcode(s: &Bound<'_, PyString>) -> Option<String> {
+    use crate::utf8_from_units::to_utf8;
+    use pyo3::types::PyStringData;
+    // SAFETY: as in `transcoded`.
+    match unsafe { s.data() } {
+        Ok(PyStringData::Ucs2(units)) => to_utf8(units).ok(),
+        Ok(PyStringData::Ucs4(units)) => to_utf8(units).ok(),
+        _ => None,
+    }
+}
+
+/// Whether Python already made `s`'s UTF-8 (an earlier call, another library): then taking it
+/// costs nothing. Told by `str.__sizeof__`, which counts that copy (CPython's `unicode_sizeof`):
+/// beyond a header of well under 1 KB it is `(chars + 1) * width` without one, and at least
+/// `chars + 1` more with one (`TRANSCODE_FROM` > `HEADER_AT_MOST`). There is no public call that asks directly, and reading the
+/// field would tie the build to each Python version's layout.
+#[cfg(not(feature = "abi3"))]
+fn has_python_utf8(s: &Bound<'_, PyString>, chars: usize, width: usize) -> bool {
+    const HEADER_AT_MOST: usize = 1024;
+    match s
+        .call_method0("__sizeof__")
+        .and_then(|n| n.extract::<usize>())
+    {
+        Ok(size) => size > (chars + 1) * width + HEADER_AT_MOST,
+        Err(_) => true, // unsure: Python's own conversion is always right
+    }
+}
+
+/// What the core encodes for `s` whatever its length, as bytes: for tests of the transcoder
+/// against `str.encode`.
+#[pyfunction]
+pub fn utf8_bytes<'py>(s: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyBytes>> {
+    #[cfg(not(feature = "abi3"))]
+    if let Some(text) = transcode(s) {
+        return Ok(PyBytes::new(s.py(), text.as_bytes()));
+    }
+    Ok(PyBytes::new(s.py(), s.to_str()?.as_bytes()))
+}
