@@ -111,3 +111,26 @@ def test_batches_of_long_wide_texts_match_tiktoken(gpt2_fastbpe, gpt2_tiktoken, 
 def test_a_text_whose_utf8_python_already_made(gpt2_fastbpe, gpt2_tiktoken, wide):
     s = python_utf8((wide + " the cat, " + wide * 3) * 1000)
     assert gpt2_fastbpe.encode_ordinary(s) == gpt2_tiktoken.encode_ordinary(s)
+
+
+class OddStr(str):
+    """A str subclass whose own `__sizeof__` lies or raises: only `str.__sizeof__` is asked."""
+
+    lie: object
+
+    def __new__(cls, text: str, lie: object) -> OddStr:
+        self = super().__new__(cls, text)
+        self.lie = lie
+        return self
+
+    def __sizeof__(self):  # type: ignore[override]
+        if isinstance(self.lie, Exception):
+            raise self.lie
+        return self.lie
+
+
+@pytest.mark.parametrize("lie", [0, 10**12, RuntimeError("no")])
+def test_str_subclasses_are_read_whatever_their_sizeof_says(gpt2_fastbpe, gpt2_tiktoken, lie):
+    s = OddStr("ā 😀 words " * 1000, lie)
+    assert gpt2_fastbpe.encode_ordinary(s) == gpt2_tiktoken.encode_ordinary(str(s))
+    assert gpt2_fastbpe.encode_ordinary_batch([s, s]) == [gpt2_tiktoken.encode_ordinary(str(s))] * 2

@@ -129,15 +129,19 @@ fn transcode(s: &Bound<'_, PyString>) -> Option<String> {
 /// Whether Python already made `s`'s UTF-8 (an earlier call, another library): then taking it
 /// costs nothing. Told by `str.__sizeof__`, which counts that copy (CPython's `unicode_sizeof`):
 /// beyond a header of well under 1 KB it is `(chars + 1) * width` without one, and at least
-/// `chars + 1` more with one (`TRANSCODE_FROM` > `HEADER_AT_MOST`). There is no public call that asks directly, and reading the
-/// field would tie the build to each Python version's layout.
+/// `chars + 1` more with one (`TRANSCODE_FROM` > `HEADER_AT_MOST`). There is no public call
+/// that asks directly, and reading the field would tie the build to each Python version's
+/// layout.
 #[cfg(not(feature = "abi3"))]
 fn has_python_utf8(s: &Bound<'_, PyString>, chars: usize, width: usize) -> bool {
     const HEADER_AT_MOST: usize = 1024;
-    match s
-        .call_method0("__sizeof__")
-        .and_then(|n| n.extract::<usize>())
-    {
+    // `str.__sizeof__(s)`, not `s.__sizeof__()`: a subclass may define its own.
+    let size = s
+        .py()
+        .get_type::<PyString>()
+        .call_method1("__sizeof__", (s,))
+        .and_then(|n| n.extract::<usize>());
+    match size {
         Ok(size) => size > (chars + 1) * width + HEADER_AT_MOST,
         Err(_) => true, // unsure: Python's own conversion is always right
     }
