@@ -13,8 +13,7 @@
 //! standard 2-, 3- and 4-byte forms by their ranges (the tests compare each with
 //! `char::encode_utf8`, for every code point, alone and inside ASCII blocks). Surrogates
 //! (U+D800..U+DFFF) and values above U+10FFFF have no UTF-8 form: the result is then `Err` with
-//! the position of the first one and `out` is left as it was, so the output is always valid
-//! UTF-8.
+//! the position of the first one, so every `Ok` is valid UTF-8.
 
 /// One fixed-width character: `u8` (Latin-1), `u16` (UCS-2) or `u32` (UCS-4).
 pub trait Unit: Copy {
@@ -117,10 +116,24 @@ fn narrow_block<U: Unit>(block: &[U; BLOCK], out: &mut [u8; BLOCK]) -> bool {
     true
 }
 
-/// The text of `units` as UTF-8, or `Err(i)` when `units[i]` is the first character that has no
-/// UTF-8 form (a surrogate, or above U+10FFFF).
-pub fn to_utf8<U: Unit>(units: &[U]) -> Result<String, usize> {
-    let mut out: Vec<u8> = Vec::with_capacity(units.len() * U::MAX_UTF8);
+/// Why a text was not transcoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotTranscoded {
+    /// The character at this index has no UTF-8 form (a surrogate, or above U+10FFFF).
+    NoUtf8(usize),
+    /// The output buffer could not be allocated (the caller's own conversion then reports it:
+    /// Python raises MemoryError, where a failed Rust allocation would abort the process).
+    NoMemory,
+}
+
+/// The text of `units` as UTF-8.
+pub fn to_utf8<U: Unit>(units: &[U]) -> Result<String, NotTranscoded> {
+    let mut out: Vec<u8> = Vec::new();
+    units
+        .len()
+        .checked_mul(U::MAX_UTF8)
+        .and_then(|n| out.try_reserve_exact(n).ok())
+        .ok_or(NotTranscoded::NoMemory)?;
     let cap = out.capacity();
     let dst = out.as_mut_ptr();
     let mut n = 0usize; // bytes written
@@ -158,7 +171,7 @@ pub fn to_utf8<U: Unit>(units: &[U]) -> Result<String, usize> {
                     n += 2;
                 } else if c < 0x10000 {
                     if (0xD800..0xE000).contains(&c) {
-                        return Err(i);
+                        return Err(NotTranscoded::NoUtf8(i));
                     }
                     *p = 0xE0 | (c >> 12) as u8;
                     *p.add(1) = 0x80 | (c >> 6 & 0x3F) as u8;
@@ -166,7 +179,7 @@ pub fn to_utf8<U: Unit>(units: &[U]) -> Result<String, usize> {
                     n += 3;
                 } else {
                     if c > 0x10FFFF {
-                        return Err(i);
+                        return Err(NotTranscoded::NoUtf8(i));
                     }
                     *p = 0xF0 | (c >> 18) as u8;
                     *p.add(1) = 0x80 | (c >> 12 & 0x3F) as u8;
@@ -190,10 +203,10 @@ pub fn to_utf8<U: Unit>(units: &[U]) -> Result<String, usize> {
 mod tests {
     use super::*;
 
-    fn want<U: Unit>(units: &[U]) -> Result<String, usize> {
+    fn want<U: Unit>(units: &[U]) -> Result<String, NotTranscoded> {
         let mut s = String::new();
         for (i, u) in units.iter().enumerate() {
-            s.push(char::from_u32(u.code()).ok_or(i)?);
+            s.push(char::from_u32(u.code()).ok_or(NotTranscoded::NoUtf8(i))?);
         }
         Ok(s)
     }
