@@ -84,3 +84,31 @@ def test_long_lists_count_their_references_exactly():
     assert lists == [want, tok.encode_to_numpy(text[:50_000]).tolist()]
     del lists
     assert _refcounts(probe) == before
+
+
+def test_batches_of_short_lists_count_their_references_exactly():
+    # The lists of a batch step take their references together (`IdObjects::build`): many
+    # short lists, several steps, and steps past 2**20 ids (the GIL is given away inside them).
+    import random
+
+    ranks = {bytes([i]): i for i in range(256)}
+    ranks.update({b"ab": 300_000, b"cd": 1_000, b" x": 1_001, b"yz": 1_002})
+    tok = fastbpe.Tokenizer.from_ranks(ranks)
+    rng = random.Random(11)
+    lines = [
+        "".join(rng.choice(["ab", "cd", " x", "yz"]) for _ in range(rng.randrange(0, 12)))
+        for _ in range(250_000)
+    ]
+    probe = tok.encode_ordinary("cd xyz")
+    before = _refcounts(probe)
+    for threads in (1, 2):
+        lists = tok.encode_ordinary_batch(lines, num_threads=threads)
+        assert sum(map(len, lists)) > 1 << 20
+        during = _refcounts(probe)
+        for obj, b, d in zip(probe, before, during):
+            assert d - b == sum(lst.count(obj) for lst in lists)
+        del obj
+        assert lists[:50] == [tok.encode_ordinary(t) for t in lines[:50]]
+        del lists
+        gc.collect()
+        assert _refcounts(probe) == before

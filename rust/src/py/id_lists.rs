@@ -50,6 +50,11 @@ const YIELD_EVERY: usize = 1 << 20;
 struct Yielder(usize);
 
 impl Yielder {
+    /// Whether converting `n` more ids reaches the next yield.
+    fn due(&self, n: usize) -> bool {
+        self.0 + n >= YIELD_EVERY
+    }
+
     fn after(&mut self, py: Python<'_>, n: usize) {
         self.0 += n;
         if self.0 >= YIELD_EVERY {
@@ -84,48 +89,72 @@ impl IdObjects {
 
     /// `ids` as a Python list of ints.
     pub fn list<'py>(&self, py: Python<'py>, ids: &[u32]) -> PyResult<Bound<'py, PyList>> {
-        self.list_yielding(py, ids, &mut Yielder(0))
+        let mut list = None;
+        self.build(py, &[ids], &mut Yielder(0), |l| list = Some(l))?;
+        list.ok_or_else(|| PyErr::fetch(py))
     }
 
-    fn list_yielding<'py>(
+    /// Each of `batch` as a Python list, handed to `push` in order. The references all of them
+    /// take to the shared ints are counted together (`Refs`): a batch of short lists (one per
+    /// line of a text) is as long for the int objects' cache lines as one long list.
+    fn build<'py>(
         &self,
         py: Python<'py>,
-        ids: &[u32],
+        batch: &[&[u32]],
         yielder: &mut Yielder,
-    ) -> PyResult<Bound<'py, PyList>> {
+        mut push: impl FnMut(Bound<'py, PyList>),
+    ) -> PyResult<()> {
         let ints = self.ints(py);
-        // SAFETY: `PyList_New` gives a new list of `ids.len()` empty slots (or NULL with an
-        // exception set); each slot is filled once below, with an owned reference, before the
-        // list is returned. While the GIL is given away (`yielder`), the list is reachable
-        // from no Python object and, untracked, not from the collector either (so no one walks
-        // its empty slots), and every reference stored so far has been counted (`Refs::add`).
-        unsafe {
-            let raw = ffi::PyList_New(ids.len() as ffi::Py_ssize_t);
-            let list = Bound::from_owned_ptr_or_err(py, raw)?.downcast_into_unchecked::<PyList>();
-            ffi::PyObject_GC_UnTrack(raw.cast());
-            let mut refs = Refs::new(ints.len(), ids.len());
-            let mut filled = Ok(());
-            for (c, chunk) in ids.chunks(YIELD_EVERY).enumerate() {
-                filled = fill(raw, c * YIELD_EVERY, chunk, ints, &mut refs);
-                refs.add(ints);
-                if filled.is_err() {
-                    break;
+        let total = batch.iter().map(|ids| ids.len()).sum();
+        let mut refs = Refs::new(ints, total);
+        let mut uncounted = 0usize; // ids stored since the last `refs.add`
+        for ids in batch {
+            // SAFETY: `PyList_New` gives a new list of `ids.len()` empty slots (or NULL with an
+            // exception set); each slot is filled once below, with an owned reference, before
+            // the list is handed on. While the GIL is given away (`yielder`), the list is
+            // reachable from no Python object and, untracked, not from the collector either (so
+            // no one walks its empty slots), and every reference stored so far in it and in
+            // the lists before it has been counted (`Refs::add`); so has every reference of a
+            // list dropped on an error.
+            unsafe {
+                let raw = ffi::PyList_New(ids.len() as ffi::Py_ssize_t);
+                let list = match Bound::from_owned_ptr_or_err(py, raw) {
+                    Ok(list) => list.downcast_into_unchecked::<PyList>(),
+                    Err(e) => {
+                        refs.add();
+                        return Err(e);
+                    }
+                };
+                ffi::PyObject_GC_UnTrack(raw.cast());
+                for (c, chunk) in ids.chunks(YIELD_EVERY).enumerate() {
+                    let filled = fill(raw, c * YIELD_EVERY, chunk, ints, &mut refs);
+                    uncounted += chunk.len();
+                    if filled.is_err() {
+                        refs.add();
+                        ffi::PyObject_GC_Track(raw.cast());
+                        return Err(PyErr::fetch(py));
+                    }
+                    if yielder.due(uncounted) {
+                        refs.add();
+                        yielder.after(py, uncounted);
+                        uncounted = 0;
+                    }
                 }
-                yielder.after(py, chunk.len());
+                ffi::PyObject_GC_Track(raw.cast());
+                push(list);
             }
-            ffi::PyObject_GC_Track(raw.cast());
-            filled.map(|()| list).map_err(|()| PyErr::fetch(py))
         }
+        refs.add();
+        yielder.after(py, uncounted);
+        Ok(())
     }
 
     /// Each of `batch` as a Python list, in a list.
     pub fn lists<'py>(&self, py: Python<'py>, batch: &[Vec<u32>]) -> PyResult<Bound<'py, PyList>> {
         let _paused = GcPause::for_batch(py, batch.len())?;
-        let mut yielder = Yielder(0);
-        let lists = batch
-            .iter()
-            .map(|ids| self.list_yielding(py, ids, &mut yielder))
-            .collect::<PyResult<Vec<_>>>()?;
+        let batch: Vec<&[u32]> = batch.iter().map(|ids| &ids[..]).collect();
+        let mut lists = Vec::with_capacity(batch.len());
+        self.build(py, &batch, &mut Yielder(0), |l| lists.push(l))?;
         PyList::new(py, lists)
     }
 }
@@ -141,7 +170,7 @@ unsafe fn fill(
     at: usize,
     ids: &[u32],
     ints: &[Py<PyInt>],
-    refs: &mut Refs,
+    refs: &mut Refs<'_>,
 ) -> std::result::Result<(), ()> {
     for (k, &id) in ids.iter().enumerate() {
         let obj = match ints.get(id as usize) {
@@ -169,46 +198,96 @@ unsafe fn set_item(list: *mut ffi::PyObject, i: usize, obj: *mut ffi::PyObject) 
     ffi::PyList_SetItem(list, i as ffi::Py_ssize_t, obj);
 }
 
-/// The references a list takes to the shared ints, counted per id and added to each int's
-/// count once per chunk, for long lists.
+/// The references lists take to the shared ints, counted per id and added to each int's count
+/// once per batch step (or per chunk of a long list), for lists of `COUNT_FROM` ids or more.
 ///
 /// Why: taking each reference as it is stored (`Py_INCREF`) writes into a random int object
 /// per id, and those writes missed the cache: perf put 75% of building a list of 2.7M GPT-2
-/// ids on them. The counts are one small array (4 bytes an id), then one `Py_INCREF` run per
-/// distinct id on one hot cache line. Short lists take references directly (a pass over the
-/// counts would cost more than the list).
-enum Refs {
+/// ids on them. The counts are one small array (4 bytes an id, kept per thread between uses,
+/// all zero when kept), then one `Py_INCREF` run per distinct id on one hot cache line. The
+/// lists of one batch step share the counts (session 9: 145K lines are as many scattered writes
+/// as one long list): `encode_ordinary_batch` of 143K English lines, 1 thread, process CPU time,
+/// best of 5 in 3 alternated runs each, o200k 41.1-44.9 -> 47.4-49.0 MB/s, GPT-2 53.4-56.1 ->
+/// 51.7-58.3 (no change beyond noise); 2 threads, wall clock, GPT-2 97-102 -> 100-108. Fewer ids
+/// take references directly (the counts' setup would cost more than the list).
+enum Refs<'a> {
     Direct,
-    Counted(Vec<u32>),
+    Counted {
+        ints: &'a [Py<PyInt>],
+        /// `counts[id]` references not yet taken, nonzero only for the ids in `touched`.
+        counts: Vec<u32>,
+        touched: Vec<u32>,
+    },
 }
 
-impl Refs {
-    fn new(n_ints: usize, n_ids: usize) -> Self {
-        if n_ids >= n_ints / 4 && n_ids >= 4096 {
-            Refs::Counted(vec![0; n_ints])
-        } else {
-            Refs::Direct
+/// From this many ids on, references are counted (`Refs`).
+const COUNT_FROM: usize = 1024;
+
+thread_local! {
+    /// A zeroed `Refs` counts array, kept for the next lists this thread builds.
+    static COUNTS: std::cell::Cell<Vec<u32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+impl<'a> Refs<'a> {
+    fn new(ints: &'a [Py<PyInt>], n_ids: usize) -> Self {
+        if n_ids < COUNT_FROM {
+            return Refs::Direct;
+        }
+        let mut counts = COUNTS.try_with(|c| c.take()).unwrap_or_default();
+        counts.resize(ints.len(), 0); // all kept entries are zero, so all are now
+        Refs::Counted {
+            ints,
+            counts,
+            touched: Vec::new(),
         }
     }
 
     #[inline(always)]
     fn count(&mut self, id: usize, int: &Py<PyInt>) {
         match self {
+            // SAFETY: the GIL is held (`fill`'s contract) and `int` is alive.
             Refs::Direct => unsafe { ffi::Py_INCREF(int.as_ptr()) },
-            Refs::Counted(counts) => counts[id] += 1,
+            Refs::Counted {
+                counts, touched, ..
+            } => {
+                let c = &mut counts[id];
+                if *c == 0 {
+                    touched.push(id as u32);
+                }
+                *c += 1;
+            }
         }
     }
 
     /// Takes the counted references (GIL held) and clears the counts.
-    fn add(&mut self, ints: &[Py<PyInt>]) {
-        if let Refs::Counted(counts) = self {
-            for (c, int) in counts.iter_mut().zip(ints) {
+    fn add(&mut self) {
+        if let Refs::Counted {
+            ints,
+            counts,
+            touched,
+        } = self
+        {
+            for &id in touched.iter() {
+                let c = &mut counts[id as usize];
                 for _ in 0..*c {
-                    // SAFETY: the GIL is held and `int` is alive (`ints` holds a reference).
-                    unsafe { ffi::Py_INCREF(int.as_ptr()) };
+                    // SAFETY: the GIL is held and the int is alive (`ints` holds a reference).
+                    unsafe { ffi::Py_INCREF(ints[id as usize].as_ptr()) };
                 }
                 *c = 0;
             }
+            touched.clear();
+        }
+    }
+}
+
+impl Drop for Refs<'_> {
+    /// Takes what is still counted (every path adds before the lists are seen, so nothing
+    /// should be; taking it keeps the counts right regardless) and keeps the zeroed counts.
+    fn drop(&mut self) {
+        self.add();
+        if let Refs::Counted { counts, .. } = self {
+            let counts = std::mem::take(counts);
+            let _ = COUNTS.try_with(|c| c.set(counts));
         }
     }
 }
@@ -240,11 +319,9 @@ impl<'a> BatchLists<'a> {
     pub fn take(&mut self, done: &[&[u32]]) -> Result<()> {
         attach(|py| {
             let r = py.check_signals().and_then(|()| {
-                for ids in done {
-                    let list = self.ids.list_yielding(py, ids, &mut self.yielder)?;
-                    self.lists.push(list.unbind());
-                }
-                Ok(())
+                let lists = &mut self.lists;
+                self.ids
+                    .build(py, done, &mut self.yielder, |l| lists.push(l.unbind()))
             });
             r.map_err(|e| {
                 self.error = Some(e);
