@@ -23,6 +23,10 @@
 //! reallocations. Both changes together: English 85.2 -> 90.2, multilingual 53.6 -> 60.2, code
 //! 87.8 -> 93.5 MB/s. (Session 7 had tried the in-place fill alone and seen no change within
 //! that day's noise.)
+//! Also dropped (session 9): the list's slots pre-faulted by `madvise(MADV_POPULATE_WRITE)`
+//! before filling (16 MB in 4.0-4.7 ms against 6.0-6.6 by first touch, but the list memory of
+//! a second call mostly comes back from the allocator already mapped): code 5 MB within 2%, in
+//! the noise; huge pages (`MADV_HUGEPAGE`) for such buffers: 16 MB touched in 8.1-9.1 ms.
 //! Tried and dropped with it: carrying the calling thread's piece cache to the thread that runs
 //! a long call (`py/interrupt.rs` starts one per call, whose cache starts empty): English 87.1,
 //! multilingual 52.4, code 90.1 MB/s in the same runs, no better than without.
