@@ -18,7 +18,7 @@ trap 'rm -f "$stamp"' EXIT
 TOTAL=${FUZZ_SECONDS:-60}
 ENGINE=${FUZZ_ENGINE:-auto}
 SANITIZER=${FUZZ_SANITIZER:-none}
-TARGETS=(pretokenize pretokenize_cl100k pretokenize_o200k roundtrip loaders train counts cuts)
+TARGETS=(pretokenize pretokenize_cl100k pretokenize_o200k roundtrip loaders train counts cuts utf8)
 PER=$(( TOTAL / ${#TARGETS[@]} ))
 (( PER >= 1 )) || PER=1
 

@@ -31,6 +31,7 @@ pub const TARGETS: &[&str] = &[
     "train",
     "cuts",
     "counts",
+    "utf8",
 ];
 
 /// Runs the check of target `name` on `data`.
@@ -44,6 +45,7 @@ pub fn run(name: &str, data: &[u8]) {
         "pretokenize_cl100k" => pretokenize_cl100k(data),
         "pretokenize_o200k" => pretokenize_o200k(data),
         "counts" => counts(data),
+        "utf8" => utf8(data),
         _ => panic!("unknown fuzz target {name:?}"),
     }
 }
@@ -594,5 +596,61 @@ pub fn counts(data: &[u8]) {
             file,
             "parse then write changed the file"
         );
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// utf8: the transcoder from Python's fixed-width str storage == `char::encode_utf8`.
+
+/// The first byte picks the width (1, 2 or 4 bytes a character) and, for 2 and 4, a bias that
+/// steers the units into ASCII runs, the BMP, surrogates or past U+10FFFF; the rest are units.
+pub fn utf8(data: &[u8]) {
+    use fastbpe::utf8_from_units::{to_utf8, NotTranscoded, Unit};
+
+    fn check<U: Unit>(units: &[U]) {
+        let mut want = String::new();
+        let mut bad = None;
+        for (i, u) in units.iter().enumerate() {
+            match char::from_u32(u.code()) {
+                Some(c) => want.push(c),
+                None => {
+                    bad = Some(i);
+                    break;
+                }
+            }
+        }
+        match (to_utf8(units), bad) {
+            (Ok(got), None) => assert_eq!(got, want),
+            (Err(NotTranscoded::NoUtf8(i)), Some(j)) => assert_eq!(i, j),
+            (got, bad) => panic!("to_utf8 gave {got:?}, the first unencodable unit is {bad:?}"),
+        }
+    }
+
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    // Small codes (below 0x80) are common either way, so ASCII blocks occur.
+    let shift = |x: u32| match mode >> 2 & 3 {
+        0 => x & 0x7F,
+        1 => x,
+        2 => x.wrapping_add(0xD700),
+        _ => x.wrapping_mul(17),
+    };
+    match mode & 3 {
+        0 => check(rest),
+        1 => {
+            let units: Vec<u16> = rest
+                .chunks_exact(2)
+                .map(|c| shift(u16::from_le_bytes([c[0], c[1]]) as u32) as u16)
+                .collect();
+            check(&units)
+        }
+        _ => {
+            let units: Vec<u32> = rest
+                .chunks_exact(4)
+                .map(|c| shift(u32::from_le_bytes([c[0], c[1], c[2], c[3]]) % 0x11_0100))
+                .collect();
+            check(&units)
+        }
     }
 }

@@ -103,3 +103,8 @@ fn pretokenize_o200k() {
 fn counts() {
     drive("counts");
 }
+
+#[test]
+fn utf8() {
+    drive("utf8");
+}
