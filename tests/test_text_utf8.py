@@ -28,7 +28,8 @@ RUNS = st.lists(
     st.one_of(st.text(ALPHABET, max_size=40), st.sampled_from(["a" * 16, " " * 33, "x" * 17])),
     max_size=30,
 ).map("".join)
-WIDE = st.sampled_from(["", "é", "ā", "日", "😀"])  # forces 1, 2 or 4 bytes a character
+# Forces 1 (Latin-1), 2 or 4 bytes a character, or leaves the text's own.
+WIDE = st.sampled_from(["", "é", "ā", "日", "😀"])
 
 
 def outcome(call):
@@ -119,7 +120,8 @@ def test_a_text_whose_utf8_python_already_made(gpt2_fastbpe, gpt2_tiktoken, wide
 
 
 class OddStr(str):
-    """A str subclass whose own `__sizeof__` lies or raises: only `str.__sizeof__` is asked."""
+    """A str subclass whose own `__sizeof__` lies or raises and whose `isascii` lies: only
+    `str`'s own methods are asked."""
 
     lie: object
 
@@ -133,9 +135,16 @@ class OddStr(str):
             raise self.lie
         return self.lie
 
+    def isascii(self):  # type: ignore[override]
+        return not self.isascii_truth()
+
+    def isascii_truth(self) -> bool:
+        return str.isascii(self)
+
 
 @pytest.mark.parametrize("lie", [0, 10**12, RuntimeError("no")])
-def test_str_subclasses_are_read_whatever_their_sizeof_says(gpt2_fastbpe, gpt2_tiktoken, lie):
-    s = OddStr("ā 😀 words " * 1000, lie)
+@pytest.mark.parametrize("wide", ["é", "ā", "😀"])
+def test_str_subclasses_are_read_whatever_their_sizeof_says(gpt2_fastbpe, gpt2_tiktoken, lie, wide):
+    s = OddStr(f"{wide} words " * 1000, lie)
     assert gpt2_fastbpe.encode_ordinary(s) == gpt2_tiktoken.encode_ordinary(str(s))
     assert gpt2_fastbpe.encode_ordinary_batch([s, s]) == [gpt2_tiktoken.encode_ordinary(str(s))] * 2

@@ -1,10 +1,10 @@
 //! A Python `str`'s text as UTF-8 for the core, made by the core's own transcoder for long
-//! texts that Python stores 2 or 4 bytes a character (`crate::utf8_from_units`).
+//! texts that are not pure ASCII (`crate::utf8_from_units`).
 //!
 //! Why: PyO3's `&str` asks Python for UTF-8 (`PyUnicode_AsUTF8AndSize`), whose encoder goes
 //! character by character and keeps the copy on the `str` (one more text's worth of memory for
-//! as long as the `str` lives). A pure-ASCII or Latin-1 `str` (1 byte a character) still goes
-//! that way: for ASCII it is the `str`'s own bytes, no copy.
+//! as long as the `str` lives). A pure-ASCII `str` still goes that way: its UTF-8 is its own
+//! bytes, no copy.
 //!
 //! Performance notes (session 9, this 2-core Xeon): every 5 MB slice of the benchmark's corpora
 //! is held 4 bytes a character (each has some character above U+FFFF); Python's UTF-8 took
@@ -13,7 +13,9 @@
 //! fresh 8 MB strs, GPT-2, process CPU time, best of 4, two runs each, before -> after: English
 //! 57.8 / 55.2 -> 51.6 / 49.4 ms a 5 MB, code 56.8 / 53.9 -> 53.3 / 48.4, multilingual 93.9 /
 //! 90.6 -> 88.6 / 90.0; `encode_ordinary_batch` of the documents on 2 threads, English 153-165
-//! -> 166-178 MB/s, multilingual unchanged. A `str` whose UTF-8 Python already made (tiktoken's
+//! -> 166-178 MB/s, multilingual unchanged. Latin-1 strs (1 byte a character, not ASCII; 6M
+//! characters of English with 1000 é): Python 3.4-4.2 ms, the core 2.2-2.4 (`utf8_bytes`, with
+//! its copy into a bytes object). A `str` whose UTF-8 Python already made (tiktoken's
 //! and PyO3's `&str` keep it; the benchmark's id check does) takes that copy, as before
 //! (`has_python_utf8`).
 //!
@@ -94,18 +96,19 @@ pub fn batch_text(s: &Bound<'_, PyString>) -> PyResult<BatchText> {
     Ok(BatchText::Backed(PyBackedStr::try_from(s.clone())?))
 }
 
-/// `s` transcoded by the core when it is long (`TRANSCODE_FROM`), is stored 2 or 4 bytes a
-/// character, has no UTF-8 from Python yet and holds no surrogate; None otherwise. (The stable
-/// ABI has no access to a `str`'s storage.)
+/// `s` transcoded by the core when it is long (`TRANSCODE_FROM`), is not pure ASCII, has no
+/// UTF-8 from Python yet and holds no surrogate; None otherwise. (The stable ABI has no access
+/// to a `str`'s storage.)
 #[cfg(not(feature = "abi3"))]
 fn transcoded(s: &Bound<'_, PyString>) -> Option<String> {
     use pyo3::types::PyStringData;
     // SAFETY: the data is read while `s` is borrowed (it lives) and the GIL is held; a `str`
     // never changes once made.
     let (chars, width) = match unsafe { s.data() } {
+        Ok(PyStringData::Ucs1(units)) => (units.len(), 1),
         Ok(PyStringData::Ucs2(units)) => (units.len(), 2),
         Ok(PyStringData::Ucs4(units)) => (units.len(), 4),
-        _ => return None,
+        Err(_) => return None,
     };
     if chars < TRANSCODE_FROM || has_python_utf8(s, chars, width) {
         return None;
@@ -113,13 +116,18 @@ fn transcoded(s: &Bound<'_, PyString>) -> Option<String> {
     transcode(s)
 }
 
-/// The core's UTF-8 of `s` when it is stored 2 or 4 bytes a character and has no surrogate.
+/// The core's UTF-8 of `s` when it is not pure ASCII (whose UTF-8 is its own bytes, no copy)
+/// and has no surrogate.
 #[cfg(not(feature = "abi3"))]
 fn transcode(s: &Bound<'_, PyString>) -> Option<String> {
     use crate::utf8_from_units::to_utf8;
     use pyo3::types::PyStringData;
     // SAFETY: as in `transcoded`.
     match unsafe { s.data() } {
+        Ok(PyStringData::Ucs1(units)) => match str_method(s, "isascii")?.is_truthy() {
+            Ok(false) => to_utf8(units).ok(),
+            _ => None, // ASCII (or unsure): Python's way
+        },
         Ok(PyStringData::Ucs2(units)) => to_utf8(units).ok(),
         Ok(PyStringData::Ucs4(units)) => to_utf8(units).ok(),
         _ => None,
@@ -135,16 +143,17 @@ fn transcode(s: &Bound<'_, PyString>) -> Option<String> {
 #[cfg(not(feature = "abi3"))]
 fn has_python_utf8(s: &Bound<'_, PyString>, chars: usize, width: usize) -> bool {
     const HEADER_AT_MOST: usize = 1024;
-    // `str.__sizeof__(s)`, not `s.__sizeof__()`: a subclass may define its own.
-    let size = s
-        .py()
-        .get_type::<PyString>()
-        .call_method1("__sizeof__", (s,))
-        .and_then(|n| n.extract::<usize>());
-    match size {
-        Ok(size) => size > (chars + 1) * width + HEADER_AT_MOST,
-        Err(_) => true, // unsure: Python's own conversion is always right
+    match str_method(s, "__sizeof__").map(|n| n.extract::<usize>()) {
+        Some(Ok(size)) => size > (chars + 1) * width + HEADER_AT_MOST,
+        _ => true, // unsure: Python's own conversion is always right
     }
+}
+
+/// `str.<name>(s)`, not `s.<name>()`: a subclass may define its own. `isascii` reads a flag
+/// and `__sizeof__` adds up sizes, neither scans the text. None if it fails.
+#[cfg(not(feature = "abi3"))]
+fn str_method<'py>(s: &Bound<'py, PyString>, name: &str) -> Option<Bound<'py, PyAny>> {
+    s.py().get_type::<PyString>().call_method1(name, (s,)).ok()
 }
 
 /// What the core encodes for `s` whatever its length, as bytes: for tests of the transcoder
