@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt, PyList, PyString};
 
 use super::errors::to_py;
-use super::text::{batch_text, utf8, BatchText};
+use super::text::{utf8, Utf8};
 use crate::special::SpecialPolicy;
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -20,16 +20,16 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
-/// The texts of a batch, a list of str (subclasses too), each as UTF-8 (`text::batch_text`: the
-/// str's own, or the core's transcoding of a long one stored 2 or 4 bytes a character). The type
+/// The texts of a batch, a list of str (subclasses too), each as UTF-8 (`text::utf8`: the
+/// str's own, or the core's transcoding of a long one that is not pure ASCII). The type
 /// check is done here, in the pass that extracts them: the Python wrapper's own pass over
 /// 142K lines (`set(map(type, texts))`) cost 6-8 ms of a 78 ms batch, serial work before any
 /// thread could start. A str with lone surrogates raises `UnicodeEncodeError` (the wrapper
 /// then retries with them replaced, as tiktoken does).
-pub fn texts(texts: &Bound<'_, PyList>) -> PyResult<Vec<BatchText>> {
+pub fn texts(texts: &Bound<'_, PyList>) -> PyResult<Vec<Utf8>> {
     let mut out = Vec::with_capacity(texts.len());
     for item in texts.iter() {
-        out.push(batch_text(text_item(&item)?)?);
+        out.push(utf8(text_item(&item)?)?);
     }
     Ok(out)
 }

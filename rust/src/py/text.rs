@@ -35,65 +35,38 @@ use pyo3::types::{PyBytes, PyString};
 #[cfg(not(feature = "abi3"))]
 const TRANSCODE_FROM: usize = 1 << 12;
 
-/// UTF-8 text borrowed from the `str` or transcoded.
-pub enum Utf8<'a> {
-    Borrowed(&'a str),
-    // (Never made under the stable ABI: see `transcoded`.)
-    #[cfg_attr(feature = "abi3", allow(dead_code))]
-    Owned(String),
-}
-
-impl Deref for Utf8<'_> {
-    type Target = str;
-    fn deref(&self) -> &str {
-        match self {
-            Utf8::Borrowed(s) => s,
-            Utf8::Owned(s) => s,
-        }
-    }
-}
-
-/// The UTF-8 of `s`; Python's `UnicodeEncodeError` for a lone surrogate.
-pub fn utf8<'a>(s: &'a Bound<'_, PyString>) -> PyResult<Utf8<'a>> {
-    #[cfg(not(feature = "abi3"))]
-    if let Some(text) = transcoded(s) {
-        return Ok(Utf8::Owned(text));
-    }
-    Ok(Utf8::Borrowed(s.to_str()?))
-}
-
-/// A batch's text, owned (kept alive without the GIL while worker threads read it): the `str`'s
-/// own UTF-8 as `PyBackedStr` keeps it, or the core's transcoding (see `utf8`).
-pub enum BatchText {
+/// A `str`'s UTF-8, owned (so that worker threads can read it without the GIL): the `str`'s
+/// own, kept by `PyBackedStr`, or the core's transcoding.
+pub enum Utf8 {
     Backed(PyBackedStr),
     // (Never made under the stable ABI: see `transcoded`.)
     #[cfg_attr(feature = "abi3", allow(dead_code))]
     Owned(String),
 }
 
-impl Deref for BatchText {
+impl Deref for Utf8 {
     type Target = str;
     fn deref(&self) -> &str {
         match self {
-            BatchText::Backed(s) => s,
-            BatchText::Owned(s) => s,
+            Utf8::Backed(s) => s,
+            Utf8::Owned(s) => s,
         }
     }
 }
 
-impl AsRef<str> for BatchText {
+impl AsRef<str> for Utf8 {
     fn as_ref(&self) -> &str {
         self
     }
 }
 
-/// `utf8` for a batch's text.
-pub fn batch_text(s: &Bound<'_, PyString>) -> PyResult<BatchText> {
+/// The UTF-8 of `s`; Python's `UnicodeEncodeError` for a lone surrogate.
+pub fn utf8(s: &Bound<'_, PyString>) -> PyResult<Utf8> {
     #[cfg(not(feature = "abi3"))]
     if let Some(text) = transcoded(s) {
-        return Ok(BatchText::Owned(text));
+        return Ok(Utf8::Owned(text));
     }
-    Ok(BatchText::Backed(PyBackedStr::try_from(s.clone())?))
+    Ok(Utf8::Backed(PyBackedStr::try_from(s.clone())?))
 }
 
 /// `s` transcoded by the core when it is long (`TRANSCODE_FROM`), is not pure ASCII, has no

@@ -16,7 +16,7 @@ use super::id_lists::{BatchLists, GcPause, IdObjects};
 use super::ids_in::read_ids;
 use super::interrupt::run_interruptible;
 use super::shutdown::{attach, detach};
-use super::text::{utf8, BatchText};
+use super::text::{utf8, Utf8};
 use crate::monitor::Monitor;
 
 #[pyclass(frozen, module = "fastbpe._fastbpe")]
@@ -40,7 +40,7 @@ impl CoreTokenizer {
     fn batch_with(
         &self,
         py: Python<'_>,
-        texts: &[BatchText],
+        texts: &[Utf8],
         allowed: Option<Vec<String>>,
         num_threads: Option<usize>,
         take: impl FnMut(&[&[u32]]) -> crate::error::Result<()> + Send,
