@@ -208,9 +208,9 @@ unsafe fn set_item(list: *mut ffi::PyObject, i: usize, obj: *mut ffi::PyObject) 
 /// Why: taking each reference as it is stored (`Py_INCREF`) writes into a random int object
 /// per id, and those writes missed the cache: perf put 75% of building a list of 2.7M GPT-2
 /// ids on them. The counts are one small array (4 bytes an id, at most 1 MB with `CACHED_IDS`;
-/// kept by each thread that builds lists, all zero when kept), then one `Py_INCREF` run per distinct id on one hot cache line. The
-/// lists of one batch step share the counts (session 9: 145K lines are as many scattered writes
-/// as one long list): `encode_ordinary_batch` of 143K English lines, 1 thread, process CPU time,
+/// kept by each thread that builds lists, all zero when kept), then one `Py_INCREF` run per
+/// distinct id on one hot cache line. The lists of one batch step share the counts (session 9:
+/// 145K lines are as many scattered writes as one long list): `encode_ordinary_batch` of 143K English lines, 1 thread, process CPU time,
 /// best of 5 in 3 alternated runs each, o200k 41.1-44.9 -> 47.4-49.0 MB/s, GPT-2 53.4-56.1 ->
 /// 51.7-58.3 (no change beyond noise); 2 threads, wall clock, GPT-2 97-102 -> 100-108. Fewer ids
 /// take references directly (the counts' setup would cost more than the list).

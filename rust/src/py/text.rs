@@ -71,40 +71,41 @@ pub fn utf8(s: &Bound<'_, PyString>) -> PyResult<Utf8> {
 
 /// `s` transcoded by the core when it is long (`TRANSCODE_FROM`), is not pure ASCII, has no
 /// UTF-8 from Python yet and holds no surrogate; None otherwise. (The stable ABI has no access
-/// to a `str`'s storage.)
+/// to a `str`'s storage.) The cheap questions first: most texts of a batch of lines are short.
 #[cfg(not(feature = "abi3"))]
 fn transcoded(s: &Bound<'_, PyString>) -> Option<String> {
     use pyo3::types::PyStringData;
     // SAFETY: the data is read while `s` is borrowed (it lives) and the GIL is held; a `str`
     // never changes once made.
-    let (chars, width) = match unsafe { s.data() } {
-        Ok(PyStringData::Ucs1(units)) => (units.len(), 1),
-        Ok(PyStringData::Ucs2(units)) => (units.len(), 2),
-        Ok(PyStringData::Ucs4(units)) => (units.len(), 4),
-        Err(_) => return None,
+    let data = unsafe { s.data() }.ok()?;
+    let (chars, width) = match data {
+        PyStringData::Ucs1(units) => (units.len(), 1),
+        PyStringData::Ucs2(units) => (units.len(), 2),
+        PyStringData::Ucs4(units) => (units.len(), 4),
     };
-    if chars < TRANSCODE_FROM || has_python_utf8(s, chars, width) {
+    if chars < TRANSCODE_FROM || (width == 1 && is_ascii(s)) || has_python_utf8(s, chars, width) {
         return None;
     }
-    transcode(s)
+    transcode(data)
 }
 
-/// The core's UTF-8 of `s` when it is not pure ASCII (whose UTF-8 is its own bytes, no copy)
-/// and has no surrogate.
+/// The core's UTF-8 of a `str`'s storage, or None when it holds a surrogate.
 #[cfg(not(feature = "abi3"))]
-fn transcode(s: &Bound<'_, PyString>) -> Option<String> {
+fn transcode(data: pyo3::types::PyStringData<'_>) -> Option<String> {
     use crate::utf8_from_units::to_utf8;
     use pyo3::types::PyStringData;
-    // SAFETY: as in `transcoded`.
-    match unsafe { s.data() } {
-        Ok(PyStringData::Ucs1(units)) => match str_method(s, "isascii")?.is_truthy() {
-            Ok(false) => to_utf8(units).ok(),
-            _ => None, // ASCII (or unsure): Python's way
-        },
-        Ok(PyStringData::Ucs2(units)) => to_utf8(units).ok(),
-        Ok(PyStringData::Ucs4(units)) => to_utf8(units).ok(),
-        _ => None,
+    match data {
+        PyStringData::Ucs1(units) => to_utf8(units).ok(),
+        PyStringData::Ucs2(units) => to_utf8(units).ok(),
+        PyStringData::Ucs4(units) => to_utf8(units).ok(),
     }
+}
+
+/// Whether `s` is pure ASCII (its UTF-8 is then its own bytes, no copy); unsure counts as ASCII,
+/// which leaves it to Python's own conversion.
+#[cfg(not(feature = "abi3"))]
+fn is_ascii(s: &Bound<'_, PyString>) -> bool {
+    str_method(s, "isascii").is_none_or(|a| a.is_truthy().unwrap_or(true))
 }
 
 /// Whether Python already made `s`'s UTF-8 (an earlier call, another library): then taking it
@@ -134,8 +135,11 @@ fn str_method<'py>(s: &Bound<'py, PyString>, name: &str) -> Option<Bound<'py, Py
 #[pyfunction]
 pub fn utf8_bytes<'py>(s: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyBytes>> {
     #[cfg(not(feature = "abi3"))]
-    if let Some(text) = transcode(s) {
-        return Ok(PyBytes::new(s.py(), text.as_bytes()));
+    if !is_ascii(s) {
+        // SAFETY: as in `transcoded`.
+        if let Some(text) = unsafe { s.data() }.ok().and_then(transcode) {
+            return Ok(PyBytes::new(s.py(), text.as_bytes()));
+        }
     }
     Ok(PyBytes::new(s.py(), s.to_str()?.as_bytes()))
 }

@@ -257,22 +257,6 @@ impl CoreTokenizer {
         Ok(list)
     }
 
-    /// The first occurrence of one of the special tokens `names` in `text`, or None.
-    fn find_special(
-        &self,
-        py: Python<'_>,
-        text: &Bound<'_, PyString>,
-        names: Vec<String>,
-    ) -> PyResult<Option<String>> {
-        let text = utf8(text)?;
-        detach(py, || {
-            self.inner
-                .find_special(&text, &names)
-                .map(|o| o.map(str::to_string))
-        })
-        .py_err()
-    }
-
     /// The id of the ranked token with exactly these bytes, or None.
     fn token_id(&self, bytes: &[u8]) -> Option<u32> {
         self.inner.token_id(bytes)
