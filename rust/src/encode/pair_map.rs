@@ -11,9 +11,10 @@
 //!
 //! Most lookups are misses: 70% of the 1.4M lookups on 5 MB of multilingual text, 52% on
 //! English, 61% on code (GPT-2; the last pair of every finished piece is one). A blocked Bloom
-//! filter answers most of them first, from one word of a table of ~8 bits a key (128 KB for
-//! GPT-2's 108K pairs, against the slots' 2 MB): two bits per key, so ~5% of absent keys pass
-//! it and go on to the slots. It never rejects a key that is there (its bits were set at
+//! filter answers most of them first, from one word of a table of ~8 bits a key (64 KB for
+//! GPT-2's 50K canonical pairs, against the slots' 1 MB; 128 KB and 2 MB when every split was
+//! kept, before session 10): two bits per key, so ~5% of absent keys pass it and go on to the
+//! slots. It never rejects a key that is there (its bits were set at
 //! build), so results are unchanged.
 //!
 //! Performance (pure Rust, 5 MB of each corpus, best of 9 interleaved runs by thread CPU time on
@@ -38,6 +39,11 @@
 //! filter for most lookups): 58.9 -> 49.2 MB/s (a miss then waits for the slot instead of the
 //! filter's word); load up to 0.82 (1 MB of slots instead of 2): 64.9 -> 65.6; no prefetch:
 //! 62.8 -> 64.0 (both within this machine's noise).
+//! Dropped (session 10, with only canonical splits stored, `canonical.rs`): 4-byte slots (an
+//! 11-bit tag of the key's hash and the merged id) and the key checked against an array of
+//! each merged id's split, so that o200k's slots take 1 MB instead of 4 and fit in L2: best of 5
+//! interleaved, o200k multilingual 38.3 -> 39.0, English 73.5 -> 74.0, GPT-2 61.2 -> 63.2 /
+//! 105.1 -> 107.5 MB/s, all within noise. The merge loop is not waiting on these loads.
 //!
 use super::{pack, NO_MERGE};
 
