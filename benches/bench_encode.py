@@ -456,6 +456,26 @@ def run_isolated(tool: str, text_fn, limit: float, target=None, args=None):
     return ("timeout", f"> {limit:.0f} s", None)
 
 
+def long_piece_rounds(tool: str, text_fn, limit: float, rounds: int):
+    """`run_isolated` `rounds` times (each a fresh child, so no tool's cache sees the piece
+    twice): (median seconds, n_ids, ids hash), or the first round's error or timeout (not
+    repeated). Why: one call of a few milliseconds read 4-10x slower on some runs of this
+    shared machine (o200k `"^" * 1_000_000`: 28 ms in one run, 2.5-3.4 in children forked
+    the same way just after)."""
+    times: list[float] = []
+    ids = None
+    for _ in range(rounds):
+        res = run_isolated(tool, text_fn, limit)
+        if isinstance(res[0], str):
+            return res
+        if ids is not None and res[1:] != ids:
+            return ("error", "ids differ between rounds", None)
+        ids = res[1:]
+        times.append(res[0])
+    assert ids is not None, "at least one round"
+    return (statistics.median(times), *ids)
+
+
 def _single_child(conn, tool: str, slices: list[str], r: int, wants: list[list[int]], clock):
     """Slice 0 (the id check, untimed: it also warms the tool up), then slice r, timed."""
     try:
@@ -671,13 +691,13 @@ def main() -> None:
     long_res: dict[str, dict[str, float]] = {}
     if "long" not in skip:
         emit(
-            f"### Long single pieces, one call each after one short warm-up call (seconds; limit {args.limit:.0f} s)"
+            f"### Long single pieces, one call each after one short warm-up call (seconds, median of {rounds} rounds, each in a fresh child; limit {args.limit:.0f} s)"
         )
         emit()
         emit("| input | " + " | ".join(names) + " |")
         emit("|---" * (1 + len(names)) + "|")
         for label, fn in LONG_PIECES.items():
-            res = {tool: run_isolated(tool, fn, args.limit) for tool in names}
+            res = {tool: long_piece_rounds(tool, fn, args.limit, rounds) for tool in names}
             ref = res["tiktoken"]
             cells = []
             long_res[label] = {}
