@@ -25,7 +25,13 @@
 //! non-ASCII lines of a 5 MB English batch takes 1.2 ms (`str.encode` in a loop) of a ~55 ms
 //! batch, and the 2-thread batch of 145K lines measured the same within this machine's noise
 //! (81-90 MB/s either way). (A second batch of the same strs had read 8-10% faster, but that
-//! was the piece cache, warm with the same text, not Python's cached UTF-8.)
+//! was the piece cache, warm with the same text, not Python's cached UTF-8.) Multilingual
+//! lines (almost all not ASCII) do gain from UTF-8 made beforehand: the same lines with their
+//! UTF-8 already made by Python (ctypes `PyUnicode_AsUTF8`), 2 threads, 67.7-79.6 against
+//! 58.9-71.4 MB/s fresh. But transcoding them on the batch's threads, each into its own
+//! `String`, measured 63.1-63.7 against 61.1-69.5 MB/s (1 thread 35.7-36.1 against
+//! 34.1-38.7): the per-line allocations, freed one by one on the calling thread after the
+//! batch, ate the gain. Not tried: one buffer per worker for all of its lines.
 //!
 //! Correctness: the transcoder gives exactly Python's UTF-8 for every `str` without surrogates
 //! (`utf8_from_units` tests every code point; `tests/test_text_utf8.py` compares with
