@@ -25,13 +25,12 @@
 //! non-ASCII lines of a 5 MB English batch takes 1.2 ms (`str.encode` in a loop) of a ~55 ms
 //! batch, and the 2-thread batch of 145K lines measured the same within this machine's noise
 //! (81-90 MB/s either way). (A second batch of the same strs had read 8-10% faster, but that
-//! was the piece cache, warm with the same text, not Python's cached UTF-8.) Multilingual
-//! lines (almost all not ASCII) do gain from UTF-8 made beforehand: the same lines with their
-//! UTF-8 already made by Python (ctypes `PyUnicode_AsUTF8`), 2 threads, 67.7-79.6 against
-//! 58.9-71.4 MB/s fresh. But transcoding them on the batch's threads, each into its own
-//! `String`, measured 63.1-63.7 against 61.1-69.5 MB/s (1 thread 35.7-36.1 against
-//! 34.1-38.7): the per-line allocations, freed one by one on the calling thread after the
-//! batch, ate the gain. Not tried: one buffer per worker for all of its lines.
+//! was the piece cache, warm with the same text, not Python's cached UTF-8.) On multilingual
+//! lines (almost all not ASCII; Python's conversion ~7 ms a 5 MB batch) the batch's threads
+//! transcoding them, each into its own `String`, measured 63.1-63.7 against 61.1-69.5 MB/s on 2
+//! threads (medians of 6 slices, three interleaved runs), and 1024 texts to a shared buffer
+//! 58.6-66.8 against 59.3-69.6: within noise both. (The 8-12% that UTF-8 made beforehand had
+//! seemed to give was measured on alternate slices, so on other text.)
 //!
 //! Correctness: the transcoder gives exactly Python's UTF-8 for every `str` without surrogates
 //! (`utf8_from_units` tests every code point; `tests/test_text_utf8.py` compares with
