@@ -32,14 +32,20 @@
 //! cl100k and GPT-2 unchanged): one BPE per token replaces the list of every split (two
 //! byte-string lookups per split). With a plain O(n^2) BPE instead of the heap, o200k loaded in
 //! 0.31 s, but a token as long as its corpus took minutes.
+//!
+//! Memory: while it runs on one token the builder holds about 64 bytes per byte of it (ids,
+//! links and a heap with room for every push), ~64 MB for a trained 1 MB token, freed once the
+//! table is made. The room is reserved before each run, so a token too large for memory (a
+//! hostile tokenizer file) is an `OutOfMemory` error from loading, never an abort.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, TryReserveError};
 
 use rustc_hash::FxHashMap;
 
 use super::pair_map::PairMap;
 use super::{merged_id, pack, pair_key, NO_MERGE};
+use crate::error::{Error, Result};
 
 /// The table of canonical splits. `by_bytes` maps each token's bytes to (rank, id); `byte_ids`
 /// gives the single bytes' ids.
@@ -50,7 +56,10 @@ use super::{merged_id, pack, pair_key, NO_MERGE};
 /// would (argument 3 above, on the vocabulary of shorter tokens). When it gets down to two
 /// parts, they are the token's canonical split: with the full table, they merge next, into
 /// the token (their bytes are its bytes).
-pub(super) fn pairs(byte_ids: &[u32; 256], by_bytes: &FxHashMap<&[u8], (u32, u32)>) -> PairMap {
+pub(super) fn pairs(
+    byte_ids: &[u32; 256],
+    by_bytes: &FxHashMap<&[u8], (u32, u32)>,
+) -> Result<PairMap> {
     let mut tokens: Vec<(&[u8], u64)> = by_bytes
         .iter()
         .filter(|(b, _)| b.len() >= 2)
@@ -61,12 +70,19 @@ pub(super) fn pairs(byte_ids: &[u32; 256], by_bytes: &FxHashMap<&[u8], (u32, u32
     kept.reserve(tokens.len());
     let mut bpe = TwoParts::default();
     for (bytes, packed) in tokens {
+        if bpe.reserve(bytes.len()).is_err() {
+            return Err(Error::OutOfMemory(format!(
+                "out of memory: cannot build the pair table for token id {} ({} bytes)",
+                merged_id(packed),
+                bytes.len()
+            )));
+        }
         if let Some(key) = bpe.run(&kept, byte_ids, bytes) {
             kept.insert(key, packed);
         }
     }
     let kept: Vec<(u64, u64)> = kept.into_iter().collect();
-    PairMap::new(&kept)
+    Ok(PairMap::new(&kept))
 }
 
 /// BPE on a token's bytes that stops at two parts. Parts are linked in order (by the offset
@@ -88,6 +104,20 @@ struct TwoParts {
 }
 
 impl TwoParts {
+    /// Room for a token of `n` bytes, reserved up front so that a hostile file's huge token
+    /// is an error here, not an abort inside `run`: `run` pushes at most `n - 1` heap entries
+    /// at the start and two per merge after (fewer than `n` merges).
+    fn reserve(&mut self, n: usize) -> std::result::Result<(), TryReserveError> {
+        for v in [&mut self.ids, &mut self.next, &mut self.prev] {
+            v.clear();
+            v.try_reserve_exact(n)?;
+        }
+        self.cur.clear();
+        self.cur.try_reserve_exact(n)?;
+        self.heap.clear();
+        self.heap.try_reserve_exact(n.saturating_mul(3))
+    }
+
     /// The pair key of the two parts BPE with `table` reaches on `bytes`, or None when it stops
     /// with more (or `bytes` is one byte).
     fn run(
@@ -151,5 +181,21 @@ impl TwoParts {
             }
         }
         (n >= 2).then(|| pair_key(ids[0], ids[next[0] as usize]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_for_a_token_too_large_is_an_error_not_an_abort() {
+        let mut bpe = TwoParts::default();
+        assert!(bpe.reserve(usize::MAX / 4).is_err());
+        // Still usable after the failure.
+        assert!(bpe.reserve(3).is_ok());
+        let table: FxHashMap<u64, u64> = [(pair_key(97, 98), pack(0, 256))].into_iter().collect();
+        let ids: [u32; 256] = std::array::from_fn(|b| b as u32);
+        assert_eq!(bpe.run(&table, &ids, b"abc"), Some(pair_key(256, 99)));
     }
 }

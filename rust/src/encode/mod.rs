@@ -161,7 +161,7 @@ impl Bpe {
                 }
             }
         }
-        let pairs = canonical::pairs(&byte_ids, &by_bytes);
+        let pairs = canonical::pairs(&byte_ids, &by_bytes)?;
         // Rank order: the tokens text uses most come first (see `ShortMap`).
         let mut short: Vec<(&[u8], u32, u32)> = by_bytes
             .iter()
