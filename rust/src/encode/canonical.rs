@@ -33,8 +33,8 @@
 //! byte-string lookups per split). With a plain O(n^2) BPE instead of the heap, o200k loaded in
 //! 0.31 s, but a token as long as its corpus took minutes.
 //!
-//! Memory: while it runs on one token the builder holds about 64 bytes per byte of it (ids,
-//! links and a heap with room for every push), ~64 MB for a trained 1 MB token, freed once the
+//! Memory: while it runs on one token the builder holds about 68 bytes per byte of it (ids,
+//! links and a heap with room for every push), ~68 MB for a trained 1 MB token, freed once the
 //! table is made. The room is reserved before each run, so a token too large for memory (a
 //! hostile tokenizer file) is an `OutOfMemory` error from loading, never an abort.
 
