@@ -70,14 +70,14 @@ pub(super) fn pairs(
     kept.reserve(tokens.len());
     let mut bpe = TwoParts::default();
     for (bytes, packed) in tokens {
-        if bpe.reserve(bytes.len()).is_err() {
-            return Err(Error::OutOfMemory(format!(
+        let found = bpe.run(&kept, byte_ids, bytes).map_err(|_| {
+            Error::OutOfMemory(format!(
                 "out of memory: cannot build the pair table for token id {} ({} bytes)",
                 merged_id(packed),
                 bytes.len()
-            )));
-        }
-        if let Some(key) = bpe.run(&kept, byte_ids, bytes) {
+            ))
+        })?;
+        if let Some(key) = found {
             kept.insert(key, packed);
         }
     }
@@ -104,9 +104,9 @@ struct TwoParts {
 }
 
 impl TwoParts {
-    /// Room for a token of `n` bytes, reserved up front so that a hostile file's huge token
-    /// is an error here, not an abort inside `run`: `run` pushes at most `n - 1` heap entries
-    /// at the start and two per merge after (fewer than `n` merges).
+    /// Empty, with room for a token of `n` bytes, reserved up front so that a hostile file's
+    /// huge token is an error, not an abort inside `run`: `run` pushes at most `n - 1` heap
+    /// entries at the start and two per merge after (fewer than `n` merges).
     fn reserve(&mut self, n: usize) -> std::result::Result<(), TryReserveError> {
         for v in [&mut self.ids, &mut self.next, &mut self.prev] {
             v.clear();
@@ -119,15 +119,16 @@ impl TwoParts {
     }
 
     /// The pair key of the two parts BPE with `table` reaches on `bytes`, or None when it stops
-    /// with more (or `bytes` is one byte).
+    /// with more (or `bytes` is one byte); Err when there is no memory for it.
     fn run(
         &mut self,
         table: &FxHashMap<u64, u64>,
         byte_ids: &[u32; 256],
         bytes: &[u8],
-    ) -> Option<u64> {
+    ) -> std::result::Result<Option<u64>, TryReserveError> {
         let merge = |l: u32, r: u32| table.get(&pair_key(l, r)).copied().unwrap_or(NO_MERGE);
         let n = bytes.len();
+        self.reserve(n)?;
         let TwoParts {
             ids,
             next,
@@ -135,14 +136,9 @@ impl TwoParts {
             cur,
             heap,
         } = self;
-        ids.clear();
         ids.extend(bytes.iter().map(|&b| byte_ids[b as usize]));
-        next.clear();
         next.extend(1..=n as u32);
-        prev.clear();
         prev.extend((0..n as u32).map(|i| i.wrapping_sub(1)));
-        cur.clear();
-        heap.clear();
         cur.extend(ids.windows(2).map(|w| merge(w[0], w[1])));
         cur.push(NO_MERGE);
         heap.extend(
@@ -152,7 +148,9 @@ impl TwoParts {
         );
         let mut parts = n;
         while parts > 2 {
-            let Reverse((m, i)) = heap.pop()?;
+            let Some(Reverse((m, i))) = heap.pop() else {
+                return Ok(None);
+            };
             let i = i as usize;
             if cur[i] != m {
                 continue;
@@ -180,7 +178,7 @@ impl TwoParts {
                 }
             }
         }
-        (n >= 2).then(|| pair_key(ids[0], ids[next[0] as usize]))
+        Ok((n >= 2).then(|| pair_key(ids[0], ids[next[0] as usize])))
     }
 }
 
@@ -196,6 +194,6 @@ mod tests {
         assert!(bpe.reserve(3).is_ok());
         let table: FxHashMap<u64, u64> = [(pair_key(97, 98), pack(0, 256))].into_iter().collect();
         let ids: [u32; 256] = std::array::from_fn(|b| b as u32);
-        assert_eq!(bpe.run(&table, &ids, b"abc"), Some(pair_key(256, 99)));
+        assert_eq!(bpe.run(&table, &ids, b"abc"), Ok(Some(pair_key(256, 99))));
     }
 }
