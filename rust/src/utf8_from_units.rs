@@ -7,7 +7,8 @@
 //! and multilingual alike) holds at least one character above U+FFFF, so each is stored 4 bytes
 //! a character, and Python's encoder took 5.6-8.8 ms of it (0.6-0.9 GB/s): a tenth of an
 //! `encode_ordinary` call on English or code. Here runs of 16 ASCII characters are narrowed a
-//! block at a time (SSE2 packs on x86_64), and only the rest goes character by character. Performance notes: `py/text.rs`.
+//! block at a time (SSE2 packs on x86_64), and only the rest goes character by character.
+//! Performance notes: `py/text.rs`.
 //!
 //! Correctness: every code point below U+0080 is its own byte; the others are written with the
 //! standard 2-, 3- and 4-byte forms by their ranges (the tests compare each with

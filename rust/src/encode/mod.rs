@@ -224,9 +224,10 @@ impl Bpe {
 
     /// Pieces of one or two bytes (about half of all pieces in English and code) by direct
     /// index, without hashing: one byte is its byte token; two bytes are the token of their
-    /// pair when there is one, else two byte tokens. That is the rule: the pair table holds
-    /// every split of every token, so a two-byte token is the merge of its bytes (its one
-    /// split, which the pair table keeps), and a two-byte piece has no other merge. Returns false for longer (and empty) pieces.
+    /// pair when there is one, else two byte tokens. That is the rule: a two-byte token's only
+    /// split is its two bytes, which the pair table keeps (`canonical.rs`), so it is the merge
+    /// of its bytes, and a two-byte piece has no other merge. Returns false for longer (and
+    /// empty) pieces.
     #[inline(always)]
     fn encode_tiny(&self, piece: &[u8], out: &mut Vec<u32>) -> bool {
         match *piece {

@@ -28,9 +28,10 @@
 //! 114.1 -> 109.3 / 64.7 / 127.1 in one interleaved run (the multilingual merges are mostly
 //! pair lookups). Kept: the slot prefetched before the filter is read, best of 9 interleaved:
 //! 112.0 / 68.0 / 133.5 -> 120.0 / 72.4 / 143.8 (GPT-2); o200k 89.2 / 49.8 / 140.6 -> 98.3 /
-//! 51.7 / 141.7 (noisy); cl100k multilingual 60.1 -> 61.0, medians 56.9 -> 60.5. Dropped: a 2048-entry per-thread cache of lookups that passed the filter:
-//! best of 7, 119.5 / 71.2 / 140.8 -> 118.5 / 69.6 / 136.0 (the thread-local access and the
-//! extra line cost more than the slot loads it saved). With the prefetch, a filter of 4 bits a
+//! 51.7 / 141.7 (noisy); cl100k multilingual 60.1 -> 61.0, medians 56.9 -> 60.5. Dropped: a
+//! 2048-entry per-thread cache of lookups that passed the filter: best of 7, 119.5 / 71.2 /
+//! 140.8 -> 118.5 / 69.6 / 136.0 (the thread-local access and the extra line cost more than
+//! the slot loads it saved). With the prefetch, a filter of 4 bits a
 //! key (more false positives, half the size) and one of 16 (fewer, twice the size): best of 9 on
 //! a quiet machine, multilingual 77.5 -> 75.9 and 77.4 -> 77.5 MB/s, English and code flat or
 //! down by 1%; 8 bits a key stays.

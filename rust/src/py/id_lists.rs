@@ -210,10 +210,11 @@ unsafe fn set_item(list: *mut ffi::PyObject, i: usize, obj: *mut ffi::PyObject) 
 /// ids on them. The counts are one small array (4 bytes an id, at most 1 MB with `CACHED_IDS`;
 /// kept by each thread that builds lists, all zero when kept), then one `Py_INCREF` run per
 /// distinct id on one hot cache line. The lists of one batch step share the counts (session 9:
-/// 145K lines are as many scattered writes as one long list): `encode_ordinary_batch` of 143K English lines, 1 thread, process CPU time,
-/// best of 5 in 3 alternated runs each, o200k 41.1-44.9 -> 47.4-49.0 MB/s, GPT-2 53.4-56.1 ->
-/// 51.7-58.3 (no change beyond noise); 2 threads, wall clock, GPT-2 97-102 -> 100-108. Fewer ids
-/// take references directly (the counts' setup would cost more than the list).
+/// 145K lines are as many scattered writes as one long list): `encode_ordinary_batch` of 143K
+/// English lines, 1 thread, process CPU time, best of 5 in 3 alternated runs each, o200k
+/// 41.1-44.9 -> 47.4-49.0 MB/s, GPT-2 53.4-56.1 -> 51.7-58.3 (no change beyond noise); 2
+/// threads, wall clock, GPT-2 97-102 -> 100-108. Fewer ids take references directly (the
+/// counts' setup would cost more than the list).
 enum Refs<'a> {
     Direct,
     Counted {
